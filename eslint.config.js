@@ -1,0 +1,60 @@
+// Lint for async and dependency correctness, not taste (STYLE.md point 10).
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+
+/** Layer rules: a folder may not import the folders listed for it (DESIGN.md §1). */
+const layers = {
+  'src/policy/**': ['**/store/**', '**/slack/**', '**/orchestrator/**', '**/cli/**', '**/model/**', '**/local-workspace/**'],
+  'src/store/**': ['**/slack/**', '**/orchestrator/**', '**/cli/**', '**/policy/**', '**/local-workspace/**'],
+  'src/tools/**': ['**/slack/**', '**/orchestrator/**', '**/cli/**', '**/local-workspace/**'],
+  'src/model/**': ['**/slack/**', '**/orchestrator/**', '**/cli/**', '**/store/**', '**/local-workspace/**'],
+  'src/trace/**': ['**/slack/**', '**/orchestrator/**', '**/cli/**', '**/local-workspace/**'],
+  'src/shared/**': ['**/slack/**', '**/orchestrator/**', '**/cli/**', '**/store/**', '**/policy/**', '**/local-workspace/**'],
+  'src/orchestrator/**': ['**/slack/**', '**/cli/**', '**/local-workspace/**'],
+  'src/approvals/**': ['**/slack/**', '**/cli/**', '**/local-workspace/**'],
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'coverage/**', 'test-artifacts/**', 'bin/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'import-x': importX },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'import-x/no-cycle': ['error', { maxDepth: 10 }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "ImportDeclaration[source.value=/^(fs|path|crypto|http|net|os|child_process|events|url|util|stream|readline)$/]", message: 'Use the node: protocol.' },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-console': 'error',
+      '@typescript-eslint/explicit-module-boundary-types': 'error',
+    },
+  },
+  ...Object.entries(layers).map(([files, patterns]) => ({
+    files: [files],
+    rules: { 'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group], message: 'Layer rule: see DESIGN.md §1.' })) }] },
+  })),
+  {
+    files: ['src/config/**'],
+    rules: {},
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/config/**'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Only src/config reads process.env.' }],
+    },
+  },
+);
