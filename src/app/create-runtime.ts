@@ -1,0 +1,104 @@
+/**
+ * The composition root: configuration in, a wired {@link Harness} out. `main.ts` (the bot) and the
+ * operator CLI both build the harness here, so the two can never disagree about policy, tools,
+ * roles or the store. Nothing with a side effect starts before the config has validated.
+ */
+import { join } from 'node:path';
+import { loadRoles } from '../agents/role-loader.ts';
+import type { RoleCatalog } from '../agents/role-types.ts';
+import type { HarnessConfig } from '../config/schema.ts';
+import { createModel } from '../model/create-model.ts';
+import type { ModelPort } from '../model/port.ts';
+import { crashPointsFor } from '../orchestrator/crash-points.ts';
+import { Harness } from '../orchestrator/harness.ts';
+import { compilePolicy } from '../policy/engine.ts';
+import type { CompiledPolicy } from '../policy/types.ts';
+import { type Clock, systemClock } from '../shared/clock.ts';
+import { type Logger, createLogger } from '../shared/logger.ts';
+import { createRedactor, redactDeep } from '../shared/redact.ts';
+import { LowdbRunStore } from '../store/lowdb-run-store.ts';
+import { registerBuiltins } from '../tools/builtins/index.ts';
+import { ToolRegistry } from '../tools/registry.ts';
+import type { ToolDefinition } from '../tools/types.ts';
+import { AuditLog } from '../trace/audit-log.ts';
+
+export interface RuntimeOptions {
+  /**
+   * Take the data-directory lock (the bot, or the CLI applying a write with no bot running).
+   * Without it the store is read-only.
+   */
+  lock: boolean;
+  clock?: Clock;
+  logger?: Logger;
+  /** Replaces the configured model (tests, benchmarks). */
+  model?: ModelPort;
+  /** Tools registered beside the built-ins (crash tests register the ledger tool here). */
+  extraTools?: readonly ToolDefinition[];
+}
+
+export interface Runtime {
+  config: HarnessConfig;
+  harness: Harness;
+  store: LowdbRunStore;
+  registry: ToolRegistry;
+  roles: RoleCatalog;
+  policy: CompiledPolicy;
+  model: ModelPort;
+  audit: AuditLog;
+  logger: Logger;
+  /** Stops driving runs, flushes the store and releases the lock. */
+  close(): Promise<void>;
+}
+
+/** Builds everything the harness needs from a validated config. */
+export async function createRuntime(config: HarnessConfig, options: RuntimeOptions): Promise<Runtime> {
+  const redactor = createRedactor(Object.values(config.secrets));
+  const logger = options.logger ?? createLogger({ level: config.logLevel, redactor });
+  const policy = compilePolicy(config.policy);
+  const registry = new ToolRegistry();
+  registerBuiltins(registry, { workspaceRoot: config.workspaceRoot });
+  for (const tool of options.extraTools ?? []) registry.register(tool);
+  const roles = loadRoles(config.rolesDir, config.roles.default, new Set(registry.list().map((tool) => tool.name)));
+  const model =
+    options.model ??
+    createModel({
+      provider: config.model.provider,
+      name: config.model.name,
+      ...(config.model.baseUrl === undefined ? {} : { baseUrl: config.model.baseUrl }),
+      ...(config.secrets.openaiApiKey === undefined ? {} : { apiKey: config.secrets.openaiApiKey }),
+      timeoutMs: config.model.timeoutMs,
+      scenariosPath: config.scenariosPath,
+    });
+  const clock = options.clock ?? systemClock;
+  const store = await LowdbRunStore.open({ dataDir: config.dataDir, lock: options.lock, clock });
+  const audit = await AuditLog.open(join(config.dataDir, 'audit.jsonl'), { redactor });
+  const harness = new Harness({
+    store,
+    model,
+    registry,
+    policy,
+    roles,
+    clock,
+    budgets: config.budgets,
+    modelRetries: config.model.maxRetries,
+    crash: crashPointsFor(config.crashAt),
+    redact: (value) => redactDeep(value, redactor),
+    logger,
+    audit,
+  });
+  return {
+    config,
+    harness,
+    store,
+    registry,
+    roles,
+    policy,
+    model,
+    audit,
+    logger,
+    async close() {
+      await harness.stop();
+      await store.close();
+    },
+  };
+}

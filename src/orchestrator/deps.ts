@@ -1,0 +1,78 @@
+/**
+ * What the orchestrator runs on. Every field is a seam: tests pass fakes (memory store, scripted
+ * model, fake clock), `main.ts` and the CLI pass the real ones.
+ */
+import type { RoleCatalog } from '../agents/role-types.ts';
+import type { HarnessConfig } from '../config/schema.ts';
+import type { ModelPort } from '../model/port.ts';
+import type { CompiledPolicy } from '../policy/types.ts';
+import type { Clock } from '../shared/clock.ts';
+import type { RunStore } from '../store/port.ts';
+import type { ToolRegistry } from '../tools/registry.ts';
+
+/** The logging surface the core needs (pino's logger satisfies it). */
+export interface CoreLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Named crash points (RELIABILITY.md rig): production passes `noCrashPoints`. */
+export interface CrashPoints {
+  hit(name: CrashPointName): void;
+}
+
+/** Every place a crash test may kill the process, in the order a run passes them. */
+export const CRASH_POINT_NAMES = [
+  'after-run-created',
+  'after-model-response',
+  'after-model-persisted',
+  'after-gate-persisted',
+  'after-approval-recorded',
+  'before-tool-exec',
+  'after-tool-exec-before-checkpoint',
+  'after-tool-checkpoint',
+] as const;
+export type CrashPointName = (typeof CRASH_POINT_NAMES)[number];
+
+/** Where decisions are appended for the tamper-evident audit chain. */
+export interface AuditSink {
+  append(entry: {
+    ts: number;
+    runId: string;
+    gateId?: string;
+    action: string;
+    actor: string;
+    source: string;
+    argsHash?: string;
+    reason?: string;
+  }): Promise<unknown>;
+}
+
+export interface HarnessDeps {
+  store: RunStore;
+  model: ModelPort;
+  registry: ToolRegistry;
+  policy: CompiledPolicy;
+  roles: RoleCatalog;
+  clock: Clock;
+  budgets: HarnessConfig['budgets'];
+  /** Retries of retryable model errors (config `model.maxRetries`). */
+  modelRetries: number;
+  crash: CrashPoints;
+  /** Scrubs secrets from anything about to be persisted. */
+  redact: (value: unknown) => unknown;
+  logger: CoreLogger;
+  audit?: AuditSink;
+}
+
+export const noCrashPoints: CrashPoints = { hit: () => undefined };
+
+/** A logger that drops everything (tests, and CLI commands that print JSON). */
+export const silentCoreLogger: CoreLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};

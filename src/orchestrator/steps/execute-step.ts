@@ -1,0 +1,224 @@
+/**
+ * Runs a tool whose call is allowed or approved. Before an approved call runs, the arguments hash
+ * is recomputed against the gate (P10): any drift (a tampered store, changed policy) asks for a new
+ * gate instead of running. Execution is bracketed by `tool_start` / `tool_ok|tool_error` writes and
+ * carries the idempotency key `${runId}:${stepId}`, the same on every retry and after a restart.
+ */
+import { buildGate } from '../../approvals/build-gate.ts';
+import { computeArgsHash } from '../../approvals/args-hash.ts';
+import { decide } from '../../policy/engine.ts';
+import { ToolError, asBotError, ErrorCode } from '../../shared/errors.ts';
+import type { RunDoc, RunState, Step } from '../../store/run-schema.ts';
+import type { ToolResult } from '../../tools/types.ts';
+import { checkToolBudgets } from './budgets.ts';
+import { type StepContext, backoffMs, failRun } from './step-context.ts';
+
+const MAX_TOOL_ATTEMPTS = 3;
+
+/** Executes an approved step after re-verifying its gate binding. */
+export async function executeApprovedStep(ctx: StepContext, run: RunState, step: Step): Promise<RunDoc> {
+  const { deps } = ctx;
+  const gate = run.gates.find((g) => g.gateId === step.gateId);
+  const tool = deps.registry.get(step.tool);
+  if (!gate || gate.status !== 'approved' || gate.approvedHash === null || !tool) {
+    return failRun(ctx, run.runId, new ToolError(`step ${step.stepId} is marked approved without an approved gate`, { code: ErrorCode.Invariant }));
+  }
+  const currentHash = computeArgsHash(step.tool, step.args, deps.policy.version);
+  if (currentHash !== gate.approvedHash) {
+    // What would run now is not what was approved: a changed policy or tampered arguments.
+    const targets = tool.targets?.(step.args as never) ?? {};
+    const decision = decide(deps.policy, {
+      tool: step.tool,
+      registered: true,
+      category: tool.category,
+      risk: tool.risk,
+      role: run.role,
+      roleTools: ctx.role.tools,
+      writePaths: targets.writePaths ?? [],
+      urls: targets.urls ?? [],
+    });
+    const reason = `the arguments or policy changed after approval (approved ${gate.approvedHash.slice(0, 12)}, now ${currentHash.slice(0, 12)}); a new approval is required`;
+    const checked = {
+      event: 'policy_checked' as const,
+      stepId: step.stepId,
+      detail: {
+        stepId: step.stepId,
+        tool: step.tool,
+        category: decision.category,
+        risk: tool.risk,
+        decision: decision.decision === 'deny' ? ('deny' as const) : ('approve' as const),
+        reason: decision.decision === 'deny' ? decision.reason : reason,
+        rule: decision.decision === 'deny' ? decision.rule : 'args_hash_mismatch',
+        policyVersion: decision.policyVersion,
+        argsHash: currentHash,
+        args: step.args,
+        idempotent: tool.idempotent,
+      },
+    };
+    if (decision.decision === 'deny') {
+      return ctx.committer.commit(run.runId, [
+        checked,
+        { event: 'policy_denied', stepId: step.stepId, detail: { stepId: step.stepId, tool: step.tool, reason: decision.reason, rule: decision.rule } },
+      ]);
+    }
+    const newGate = buildGate({
+      run,
+      step,
+      args: step.args,
+      argsHash: currentHash,
+      risk: tool.risk,
+      decision: { ...decision, decision: 'approve' },
+      now: deps.clock.now(),
+      reason,
+    });
+    return ctx.committer.commit(run.runId, [
+      checked,
+      { event: 'approval_required', stepId: step.stepId, detail: { stepId: step.stepId, gate: newGate } },
+      { event: 'run_paused', detail: { reason: 'approval', gateId: newGate.gateId } },
+    ]);
+  }
+  const overrun = checkToolBudgets(run);
+  if (overrun) return failRun(ctx, run.runId, overrun);
+  const attempt = step.attempts + 1;
+  await ctx.committer.commit(run.runId, [
+    {
+      event: 'tool_start',
+      stepId: step.stepId,
+      detail: { stepId: step.stepId, tool: step.tool, idempotencyKey: `${run.runId}:${step.stepId}`, attempt },
+    },
+  ]);
+  return runTool(ctx, run, step, attempt);
+}
+
+/**
+ * A step found `started` when a run is (re)driven: the process died while the tool ran. An
+ * idempotent tool runs again with the same key; anything else needs a human (fail closed).
+ */
+export async function recoverInterruptedStep(ctx: StepContext, run: RunState, step: Step): Promise<RunDoc> {
+  if (step.idempotent) {
+    const attempt = step.attempts + 1;
+    await ctx.committer.commit(run.runId, [
+      {
+        event: 'tool_start',
+        stepId: step.stepId,
+        detail: { stepId: step.stepId, tool: step.tool, idempotencyKey: `${run.runId}:${step.stepId}`, attempt },
+      },
+    ]);
+    return runTool(ctx, run, step, attempt);
+  }
+  return ctx.committer.commit(run.runId, [
+    {
+      event: 'needs_attention',
+      stepId: step.stepId,
+      detail: {
+        stepId: step.stepId,
+        reason: `${step.tool} (step ${step.stepId}) was started but not finished before the process stopped, and it is not idempotent: it may or may not have taken effect. Retry, skip or cancel.`,
+      },
+    },
+  ]);
+}
+
+/** Runs the handler (attempt `attempt` is already recorded as started) with timeout and retries. */
+export async function runTool(ctx: StepContext, run: RunState, step: Step, firstAttempt: number): Promise<RunDoc> {
+  const { deps } = ctx;
+  const tool = deps.registry.get(step.tool);
+  if (!tool) return failRun(ctx, run.runId, new ToolError(`tool ${step.tool} disappeared from the registry`));
+  const idempotencyKey = `${run.runId}:${step.stepId}`;
+  const timeoutMs = tool.timeoutMs ?? deps.budgets.toolTimeoutMs;
+
+  for (let attempt = firstAttempt; ; attempt += 1) {
+    if (attempt > firstAttempt) {
+      await ctx.committer.commit(run.runId, [
+        { event: 'tool_start', stepId: step.stepId, detail: { stepId: step.stepId, tool: step.tool, idempotencyKey, attempt } },
+      ]);
+    }
+    deps.crash.hit('before-tool-exec');
+    const started = deps.clock.now();
+    let result: ToolResult | undefined;
+    let failure: ToolError | undefined;
+    try {
+      result = await withTimeout(
+        (signal) => tool.handler(step.args as never, { runId: run.runId, stepId: step.stepId, idempotencyKey, role: run.role, signal }),
+        timeoutMs,
+        ctx.signal,
+        step.tool,
+        deps.clock,
+      );
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      const botError = asBotError(error);
+      failure = botError instanceof ToolError ? botError : new ToolError(botError.message, { code: botError.code, retryable: botError.retryable, cause: error });
+    }
+    deps.crash.hit('after-tool-exec-before-checkpoint');
+    const durationMs = Math.max(0, deps.clock.now() - started);
+    if (result !== undefined) {
+      const doc = await ctx.committer.commit(run.runId, [
+        {
+          event: 'tool_ok',
+          stepId: step.stepId,
+          detail: {
+            stepId: step.stepId,
+            tool: step.tool,
+            content: result.content,
+            ...(result.data === undefined ? {} : { data: JSON.parse(JSON.stringify(result.data)) as never }),
+            files: result.files ?? [],
+            durationMs,
+            attempt,
+          },
+        },
+      ]);
+      deps.crash.hit('after-tool-checkpoint');
+      return doc;
+    }
+    const error = failure ?? new ToolError(`${step.tool} failed`);
+    const willRetry = error.retryable && step.idempotent && attempt < MAX_TOOL_ATTEMPTS;
+    const doc = await ctx.committer.commit(run.runId, [
+      {
+        event: 'tool_error',
+        stepId: step.stepId,
+        detail: {
+          stepId: step.stepId,
+          tool: step.tool,
+          error: { code: error.code, message: error.message },
+          retryable: error.retryable,
+          willRetry,
+          durationMs,
+          attempt,
+        },
+      },
+    ]);
+    if (!willRetry) return doc;
+    await deps.clock.sleep(backoffMs(attempt, error), ctx.signal);
+  }
+}
+
+/**
+ * Runs `fn` with an abort signal that fires on timeout or when `outer` aborts. The timeout waits on
+ * the injected clock, so a test with a fake clock can trip it without sleeping.
+ */
+async function withTimeout<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  timeoutMs: number,
+  outer: AbortSignal,
+  name: string,
+  clock: StepContext['deps']['clock'],
+): Promise<T> {
+  const controller = new AbortController();
+  const timerStop = new AbortController();
+  const onOuterAbort = (): void => controller.abort(outer.reason);
+  outer.addEventListener('abort', onOuterAbort, { once: true });
+  const timeout = clock.sleep(timeoutMs, timerStop.signal).then(
+    () => {
+      const error = new ToolError(`${name} timed out after ${timeoutMs} ms`, { code: ErrorCode.ToolTimeout, retryable: true });
+      controller.abort(error);
+      throw error;
+    },
+    () => new Promise<never>(() => undefined),
+  );
+  try {
+    return await Promise.race([fn(controller.signal), timeout]);
+  } finally {
+    timerStop.abort();
+    outer.removeEventListener('abort', onOuterAbort);
+  }
+}
