@@ -44,9 +44,9 @@ export const FileConfig = z.strictObject({
   roles: z
     .strictObject({
       dir: z.string().min(1).default('roles'),
-      default: z.string().min(1).default('researcher'),
+      default: z.string().min(1).default('writer'),
     })
-    .default({ dir: 'roles', default: 'researcher' }),
+    .default({ dir: 'roles', default: 'writer' }),
   policy: PolicyConfig.default(PolicyConfig.parse({})),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -59,6 +59,19 @@ export interface Secrets {
   slackSigningSecret?: string;
   openaiApiKey?: string;
   mcpHttpToken?: string;
+}
+
+/** How the bot reaches Slack (DESIGN.md §8); from the environment only. */
+export interface SlackSettings {
+  /**
+   * `socket` when `SLACK_APP_TOKEN` is set (or `SLACK_MODE=socket`), `http` with `SLACK_MODE=http`,
+   * `local` (the loopback workspace) when no Slack token is set or `SLACK_MODE=local`.
+   */
+  mode: 'socket' | 'http' | 'local';
+  /** `SLACK_API_URL`: where the WebClient sends Web API calls (a Slack-compatible server), or null for Slack. */
+  apiUrl: string | null;
+  /** `PORT`: the HTTP receiver's port in `http` mode and the local workspace's port in `local` mode. */
+  port: number;
 }
 
 /** The validated, resolved configuration every module receives. */
@@ -74,6 +87,7 @@ export interface HarnessConfig extends Omit<FileConfig, 'dataDir' | 'workspace'>
   /** Absolute path of the scripted model's scenarios file. */
   scenariosPath: string;
   secrets: Secrets;
+  slack: SlackSettings;
   /** Test hook (RELIABILITY.md rig): the named crash point at which the process SIGKILLs itself. */
   crashAt: string | null;
 }

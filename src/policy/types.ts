@@ -4,7 +4,7 @@
  * except the call being judged.
  */
 import { z } from 'zod';
-import { ActionCategory, Decision, Risk } from '../store/run-schema.ts';
+import { ActionCategory, Decision, type Risk } from '../shared/vocabulary.ts';
 
 const UserList = z.array(z.string().min(1));
 

@@ -9,6 +9,7 @@
  * or future schema versions. Never widen a schema without a migration in `migrations.ts`.
  */
 import { z } from 'zod';
+import { ActionCategory, Decision, Risk } from '../shared/vocabulary.ts';
 
 /** The schema version this build writes. */
 export const RUN_SCHEMA_VERSION = 1;
@@ -29,23 +30,7 @@ export type RunStatus = z.infer<typeof RunStatus>;
 /** Statuses a run never leaves. */
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
 
-export const ActionCategory = z.enum([
-  'read_only',
-  'model_generation',
-  'filesystem_write',
-  'network',
-  'external_message',
-  'agent_lifecycle',
-  'unknown',
-]);
-export type ActionCategory = z.infer<typeof ActionCategory>;
-
-/** Risk classes; anything above `read` needs a gate (P11). */
-export const Risk = z.enum(['read', 'write', 'external', 'irreversible']);
-export type Risk = z.infer<typeof Risk>;
-
-export const Decision = z.enum(['allow', 'approve', 'deny']);
-export type Decision = z.infer<typeof Decision>;
+export { ActionCategory, Decision, Risk };
 
 const Json = z.json();
 

@@ -4,7 +4,7 @@
  * MCP; the runner validates every call against the zod schema before policy sees it.
  */
 import type { z } from 'zod';
-import type { ActionCategory, Risk } from '../store/run-schema.ts';
+import type { ActionCategory, Risk } from '../shared/vocabulary.ts';
 
 /** What a handler may use. Everything with I/O comes through here, never from globals. */
 export interface ToolContext {
