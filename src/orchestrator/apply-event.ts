@@ -171,11 +171,7 @@ export function applyEvent(state: RunState | null, event: TraceEvent): RunState 
       const gate = gateOf(next, event, d.gateId);
       if (gate.status !== 'pending') fail(event, `gate ${gate.gateId} is ${gate.status}`);
       const step = stepOf(next, event, gate.stepId);
-      gate.status = 'approved';
-      gate.decidedBy = d.by;
-      gate.decidedAt = d.at;
-      gate.decisionSource = d.source;
-      gate.decisionReason = d.reason;
+      recordDecision(gate, 'approved', d);
       gate.editedArgs = d.editedArgs;
       gate.approvedHash = d.approvedHash;
       step.status = 'approved';
@@ -191,11 +187,7 @@ export function applyEvent(state: RunState | null, event: TraceEvent): RunState 
       const gate = gateOf(next, event, d.gateId);
       if (gate.status !== 'pending') fail(event, `gate ${gate.gateId} is ${gate.status}`);
       const step = stepOf(next, event, gate.stepId);
-      gate.status = 'rejected';
-      gate.decidedBy = d.by;
-      gate.decidedAt = d.at;
-      gate.decisionSource = d.source;
-      gate.decisionReason = d.reason;
+      recordDecision(gate, 'rejected', d);
       settleStep(next, step, 'rejected', `rejected by ${d.by}: ${d.reason}`, true);
       break;
     }
@@ -307,6 +299,18 @@ export function applyEvent(state: RunState | null, event: TraceEvent): RunState 
     }
   }
   return next;
+}
+
+function recordDecision(
+  gate: Gate,
+  status: 'approved' | 'rejected',
+  decision: { by: string; at: number; source: string; reason: string | null },
+): void {
+  gate.status = status;
+  gate.decidedBy = decision.by;
+  gate.decidedAt = decision.at;
+  gate.decisionSource = decision.source;
+  gate.decisionReason = decision.reason;
 }
 
 function cancelOpenGates(state: RunState): void {

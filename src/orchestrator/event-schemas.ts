@@ -8,8 +8,10 @@ import {
   ActionCategory,
   Budgets,
   Decision,
+  ErrorInfo,
   Gate,
   Origin,
+  ProducedFile,
   RequestedBy,
   Risk,
   ToolCall,
@@ -17,8 +19,7 @@ import {
 } from '../store/run-schema.ts';
 
 const Json = z.json();
-const ErrorInfo = z.strictObject({ code: z.string(), message: z.string() });
-const Files = z.array(z.strictObject({ path: z.string(), bytes: z.int().nonnegative(), sha256: z.string() }));
+const Files = z.array(ProducedFile);
 
 /** Detail schemas by event name. Events without an entry carry free-form, state-neutral detail. */
 export const EventDetail = {

@@ -6,10 +6,11 @@
 import { computeArgsHash } from '../approvals/args-hash.ts';
 import { authorizeDecision } from '../approvals/authorize.ts';
 import { decide } from '../policy/engine.ts';
+import type {
+  BotError} from '../shared/errors.ts';
 import {
   ApprovalAuthError,
   ApprovalConflictError,
-  BotError,
   ErrorCode,
   InvalidStateError,
   NotFoundError,

@@ -8,8 +8,8 @@ import { computeArgsHash } from '../../approvals/args-hash.ts';
 import { decide } from '../../policy/engine.ts';
 import type { PolicyDecision } from '../../policy/types.ts';
 import { asBotError } from '../../shared/errors.ts';
-import type { RunDoc, RunState, Step } from '../../store/run-schema.ts';
-import type { RunEventInput } from '../event-schemas.ts';
+import type { Risk, RunDoc, RunState, Step } from '../../store/run-schema.ts';
+import { gateOpenedEvents, policyCheckedEvent, policyDeniedEvent, toolStartEvent } from './event-builders.ts';
 import { checkToolBudgets } from './budgets.ts';
 import { type StepContext, failRun } from './step-context.ts';
 
@@ -79,60 +79,22 @@ export async function checkStep(ctx: StepContext, run: RunState, step: Step): Pr
     writePaths: targets.writePaths ?? [],
     urls: targets.urls ?? [],
   });
-  const checked = policyChecked(step, decision, tool.risk, tool.idempotent, args, argsHash);
+  const checked = policyCheckedEvent(step, decision, tool.risk, tool.idempotent, args, argsHash);
 
   if (decision.decision === 'deny') {
     return { doc: await commitDenied(ctx, run, step, decision, tool.risk, tool.idempotent, args, argsHash), execute: false };
   }
   if (decision.decision === 'approve') {
     const gate = buildGate({ run, step, args, argsHash, risk: tool.risk, decision, now: deps.clock.now() });
-    const doc = await ctx.committer.commit(run.runId, [
-      checked,
-      { event: 'approval_required', stepId: step.stepId, detail: { stepId: step.stepId, gate } },
-      { event: 'run_paused', detail: { reason: 'approval', gateId: gate.gateId } },
-    ]);
+    const doc = await ctx.committer.commit(run.runId, [checked, ...gateOpenedEvents(step, gate)]);
     deps.crash.hit('after-gate-persisted');
     return { doc, execute: false };
   }
 
   const overrun = checkToolBudgets(run);
   if (overrun) return { doc: await failRun(ctx, run.runId, overrun), execute: false };
-  const doc = await ctx.committer.commit(run.runId, [
-    checked,
-    {
-      event: 'tool_start',
-      stepId: step.stepId,
-      detail: { stepId: step.stepId, tool: step.tool, idempotencyKey: `${run.runId}:${step.stepId}`, attempt: 1 },
-    },
-  ]);
+  const doc = await ctx.committer.commit(run.runId, [checked, toolStartEvent(run.runId, step, 1)]);
   return { doc, execute: true };
-}
-
-function policyChecked(
-  step: Step,
-  decision: PolicyDecision,
-  risk: Step['risk'] & string,
-  idempotent: boolean,
-  args: unknown,
-  argsHash: string | null,
-): RunEventInput {
-  return {
-    event: 'policy_checked',
-    stepId: step.stepId,
-    detail: {
-      stepId: step.stepId,
-      tool: step.tool,
-      category: decision.category,
-      risk,
-      decision: decision.decision,
-      reason: decision.reason,
-      rule: decision.rule,
-      policyVersion: decision.policyVersion,
-      argsHash,
-      args: (args ?? null) as never,
-      idempotent,
-    },
-  };
 }
 
 function commitDenied(
@@ -140,17 +102,13 @@ function commitDenied(
   run: RunState,
   step: Step,
   decision: PolicyDecision,
-  risk: Step['risk'] & string,
+  risk: Risk,
   idempotent: boolean,
   args: unknown,
   argsHash: string | null,
 ): Promise<RunDoc> {
   return ctx.committer.commit(run.runId, [
-    policyChecked(step, { ...decision, decision: 'deny' }, risk, idempotent, args, argsHash),
-    {
-      event: 'policy_denied',
-      stepId: step.stepId,
-      detail: { stepId: step.stepId, tool: step.tool, reason: decision.reason, rule: decision.rule },
-    },
+    policyCheckedEvent(step, { ...decision, decision: 'deny' }, risk, idempotent, args, argsHash),
+    policyDeniedEvent(step, decision.reason, decision.rule),
   ]);
 }

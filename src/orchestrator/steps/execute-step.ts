@@ -11,6 +11,7 @@ import { ToolError, asBotError, ErrorCode } from '../../shared/errors.ts';
 import type { RunDoc, RunState, Step } from '../../store/run-schema.ts';
 import type { ToolResult } from '../../tools/types.ts';
 import { checkToolBudgets } from './budgets.ts';
+import { gateOpenedEvents, idempotencyKey, policyCheckedEvent, policyDeniedEvent, toolStartEvent } from './event-builders.ts';
 import { type StepContext, backoffMs, failRun } from './step-context.ts';
 
 const MAX_TOOL_ATTEMPTS = 3;
@@ -38,28 +39,11 @@ export async function executeApprovedStep(ctx: StepContext, run: RunState, step:
       urls: targets.urls ?? [],
     });
     const reason = `the arguments or policy changed after approval (approved ${gate.approvedHash.slice(0, 12)}, now ${currentHash.slice(0, 12)}); a new approval is required`;
-    const checked = {
-      event: 'policy_checked' as const,
-      stepId: step.stepId,
-      detail: {
-        stepId: step.stepId,
-        tool: step.tool,
-        category: decision.category,
-        risk: tool.risk,
-        decision: decision.decision === 'deny' ? ('deny' as const) : ('approve' as const),
-        reason: decision.decision === 'deny' ? decision.reason : reason,
-        rule: decision.decision === 'deny' ? decision.rule : 'args_hash_mismatch',
-        policyVersion: decision.policyVersion,
-        argsHash: currentHash,
-        args: step.args,
-        idempotent: tool.idempotent,
-      },
-    };
+    const verdict =
+      decision.decision === 'deny' ? decision : { ...decision, decision: 'approve' as const, reason, rule: 'args_hash_mismatch' };
+    const checked = policyCheckedEvent(step, verdict, tool.risk, tool.idempotent, step.args, currentHash);
     if (decision.decision === 'deny') {
-      return ctx.committer.commit(run.runId, [
-        checked,
-        { event: 'policy_denied', stepId: step.stepId, detail: { stepId: step.stepId, tool: step.tool, reason: decision.reason, rule: decision.rule } },
-      ]);
+      return ctx.committer.commit(run.runId, [checked, policyDeniedEvent(step, decision.reason, decision.rule)]);
     }
     const newGate = buildGate({
       run,
@@ -71,22 +55,12 @@ export async function executeApprovedStep(ctx: StepContext, run: RunState, step:
       now: deps.clock.now(),
       reason,
     });
-    return ctx.committer.commit(run.runId, [
-      checked,
-      { event: 'approval_required', stepId: step.stepId, detail: { stepId: step.stepId, gate: newGate } },
-      { event: 'run_paused', detail: { reason: 'approval', gateId: newGate.gateId } },
-    ]);
+    return ctx.committer.commit(run.runId, [checked, ...gateOpenedEvents(step, newGate)]);
   }
   const overrun = checkToolBudgets(run);
   if (overrun) return failRun(ctx, run.runId, overrun);
   const attempt = step.attempts + 1;
-  await ctx.committer.commit(run.runId, [
-    {
-      event: 'tool_start',
-      stepId: step.stepId,
-      detail: { stepId: step.stepId, tool: step.tool, idempotencyKey: `${run.runId}:${step.stepId}`, attempt },
-    },
-  ]);
+  await ctx.committer.commit(run.runId, [toolStartEvent(run.runId, step, attempt)]);
   return runTool(ctx, run, step, attempt);
 }
 
@@ -97,13 +71,7 @@ export async function executeApprovedStep(ctx: StepContext, run: RunState, step:
 export async function recoverInterruptedStep(ctx: StepContext, run: RunState, step: Step): Promise<RunDoc> {
   if (step.idempotent) {
     const attempt = step.attempts + 1;
-    await ctx.committer.commit(run.runId, [
-      {
-        event: 'tool_start',
-        stepId: step.stepId,
-        detail: { stepId: step.stepId, tool: step.tool, idempotencyKey: `${run.runId}:${step.stepId}`, attempt },
-      },
-    ]);
+    await ctx.committer.commit(run.runId, [toolStartEvent(run.runId, step, attempt)]);
     return runTool(ctx, run, step, attempt);
   }
   return ctx.committer.commit(run.runId, [
@@ -123,14 +91,12 @@ export async function runTool(ctx: StepContext, run: RunState, step: Step, first
   const { deps } = ctx;
   const tool = deps.registry.get(step.tool);
   if (!tool) return failRun(ctx, run.runId, new ToolError(`tool ${step.tool} disappeared from the registry`));
-  const idempotencyKey = `${run.runId}:${step.stepId}`;
+  const key = idempotencyKey(run.runId, step.stepId);
   const timeoutMs = tool.timeoutMs ?? deps.budgets.toolTimeoutMs;
 
   for (let attempt = firstAttempt; ; attempt += 1) {
     if (attempt > firstAttempt) {
-      await ctx.committer.commit(run.runId, [
-        { event: 'tool_start', stepId: step.stepId, detail: { stepId: step.stepId, tool: step.tool, idempotencyKey, attempt } },
-      ]);
+      await ctx.committer.commit(run.runId, [toolStartEvent(run.runId, step, attempt)]);
     }
     deps.crash.hit('before-tool-exec');
     const started = deps.clock.now();
@@ -138,7 +104,7 @@ export async function runTool(ctx: StepContext, run: RunState, step: Step, first
     let failure: ToolError | undefined;
     try {
       result = await withTimeout(
-        (signal) => tool.handler(step.args as never, { runId: run.runId, stepId: step.stepId, idempotencyKey, role: run.role, signal }),
+        (signal) => tool.handler(step.args as never, { runId: run.runId, stepId: step.stepId, idempotencyKey: key, role: run.role, signal }),
         timeoutMs,
         ctx.signal,
         step.tool,

@@ -6,6 +6,7 @@ import { buildGate } from '../../approvals/build-gate.ts';
 import { computeArgsHash } from '../../approvals/args-hash.ts';
 import { decide } from '../../policy/engine.ts';
 import type { RunDoc, RunState, Step } from '../../store/run-schema.ts';
+import { gateOpenedEvents, policyDeniedEvent } from './event-builders.ts';
 import type { StepContext } from './step-context.ts';
 
 /** Persists a fresh gate (or a denial, if policy now denies) for a step whose gate expired. */
@@ -24,9 +25,7 @@ export async function rerequestGate(ctx: StepContext, run: RunState, step: Step)
     urls: targets.urls ?? [],
   });
   if (decision.decision === 'deny' || !tool) {
-    return ctx.committer.commit(run.runId, [
-      { event: 'policy_denied', stepId: step.stepId, detail: { stepId: step.stepId, tool: step.tool, reason: decision.reason, rule: decision.rule } },
-    ]);
+    return ctx.committer.commit(run.runId, [policyDeniedEvent(step, decision.reason, decision.rule)]);
   }
   const argsHash = computeArgsHash(step.tool, step.args, deps.policy.version);
   const gate = buildGate({
@@ -39,10 +38,7 @@ export async function rerequestGate(ctx: StepContext, run: RunState, step: Step)
     now: deps.clock.now(),
     reason: `${decision.reason} (requested again after the previous approval request expired)`,
   });
-  const doc = await ctx.committer.commit(run.runId, [
-    { event: 'approval_required', stepId: step.stepId, detail: { stepId: step.stepId, gate } },
-    { event: 'run_paused', detail: { reason: 'approval', gateId: gate.gateId } },
-  ]);
+  const doc = await ctx.committer.commit(run.runId, gateOpenedEvents(step, gate));
   deps.crash.hit('after-gate-persisted');
   return doc;
 }
