@@ -182,6 +182,11 @@ export class DurableJsonFile<T> implements Adapter<T> {
       await this.fs.unlink(tmp).catch(() => undefined);
       throw storeIoError('back up', this.path, error);
     }
+    // When a kill left `.bak` and the file as two links to one inode, POSIX makes the rename above
+    // a successful no-op that leaves `tmp` in place (pinned by test/integration/crash/bak-temp-leak).
+    await this.fs.unlink(tmp).catch((error: unknown) => {
+      if (!isErrno(error, 'ENOENT')) throw storeIoError('back up', this.path, error);
+    });
   }
 
   /** Moves the bad file aside (when allowed) and builds the error that reports it. */

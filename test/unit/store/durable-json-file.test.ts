@@ -45,10 +45,11 @@ describe('DurableJsonFile', () => {
       fs.clear();
       await a.write({ n: 2 });
       const ops = fs.calls.map((c) => c.op);
-      expect(ops).toEqual(['link', 'rename', 'writeFileFlush', 'rename', 'fsyncDir']);
+      expect(ops).toEqual(['link', 'rename', 'unlink', 'writeFileFlush', 'rename', 'fsyncDir']);
       expect(fs.calls[0]).toMatchObject({ path: file });
       expect(fs.calls[1]?.to).toBe(`${file}.bak`);
-      expect(fs.calls[3]).toMatchObject({ path: fs.calls[2]!.path, to: file });
+      expect(fs.calls[2]).toMatchObject({ path: fs.calls[0]!.to });
+      expect(fs.calls[4]).toMatchObject({ path: fs.calls[3]!.path, to: file });
       expect(JSON.parse(await readFile(`${file}.bak`, 'utf8'))).toEqual({ n: 1 });
       expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ n: 2 });
     });
