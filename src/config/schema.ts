@@ -28,6 +28,10 @@ export const BudgetConfig = z.strictObject({
   maxInputChars: z.int().positive().default(20_000),
   /** Tool-call arguments longer than this are a malformed call (P12). */
   maxArgumentsBytes: z.int().positive().default(64 * 1024),
+  /** Runs one user may have queued or running at once; more are refused with a clear message (P18). */
+  maxActiveRunsPerUser: z.int().positive().default(3),
+  /** Model tokens (input + output) one user's runs may use per UTC day (P18). */
+  dailyTokensPerUser: z.int().positive().default(2_000_000),
 });
 
 export const FileConfig = z.strictObject({

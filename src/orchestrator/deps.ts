@@ -7,6 +7,7 @@ import type { HarnessConfig } from '../config/schema.ts';
 import type { ModelPort } from '../model/port.ts';
 import type { CompiledPolicy } from '../policy/types.ts';
 import type { Clock } from '../shared/clock.ts';
+import type { BudgetExceededError } from '../shared/errors.ts';
 import type { RunStore } from '../store/port.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 
@@ -65,6 +66,8 @@ export interface HarnessDeps {
   redact: (value: unknown) => unknown;
   logger: CoreLogger;
   audit?: AuditSink;
+  /** Per-user daily token budget; the Harness installs its own (see `user-quota.ts`). */
+  quota?: { checkTokens(userId: string, now: number): Promise<BudgetExceededError | null> };
 }
 
 export const noCrashPoints: CrashPoints = { hit: () => undefined };

@@ -21,6 +21,8 @@ import { assertRunId, newRunId } from '../shared/ids.ts';
 import type { Gate, Origin, RequestedBy, RunDoc, RunIndexEntry, RunStatus, TraceEvent } from '../store/run-schema.ts';
 import { type CommitListener, type Committer, createCommitter } from './commit.ts';
 import type { HarnessDeps } from './deps.ts';
+import { UserQuota } from './user-quota.ts';
+import type { RoleDefinition } from '../agents/role-types.ts';
 import type { RunEventInput } from './event-schemas.ts';
 import { Runner } from './runner.ts';
 
@@ -63,12 +65,17 @@ const NON_TERMINAL: readonly RunStatus[] = ['queued', 'running', 'waiting_approv
 export class Harness {
   readonly committer: Committer;
   readonly runner: Runner;
+  readonly deps: HarnessDeps;
+  private readonly quota: UserQuota;
 
-  constructor(readonly deps: HarnessDeps) {
+  constructor(deps: HarnessDeps) {
+    this.quota = new UserQuota(deps.budgets, deps.store);
+    this.deps = { ...deps, quota: deps.quota ?? this.quota };
     this.committer = createCommitter(deps.store, deps.clock, deps.redact, (error) =>
       deps.logger.error({ err: asBotError(error).toJSON() }, 'commit listener failed'),
     );
-    this.runner = new Runner(deps, this.committer);
+    this.committer.onCommit(({ doc, events }) => this.quota.observe(doc, events, deps.clock.now()));
+    this.runner = new Runner(this.deps, this.committer);
   }
 
   /** Subscribes to every durable commit (Slack status, cards, MCP notifications). */
@@ -95,6 +102,18 @@ export class Harness {
       throw new UsageError(`unknown role "${roleName}"; known roles: ${known}`);
     }
     const runId = input.runId === undefined ? newRunId(deps.clock.now()) : assertRunId(input.runId);
+    // Reserved before the first await, so a burst of parallel starts cannot all pass the check.
+    this.quota.admit(input.requestedBy.userId, runId);
+    try {
+      return await this.createAdmitted(input, runId, role, task);
+    } catch (error) {
+      this.quota.release(input.requestedBy.userId, runId);
+      throw error;
+    }
+  }
+
+  private async createAdmitted(input: CreateRunInput, runId: string, role: RoleDefinition, task: string): Promise<RunDoc> {
+    const { deps } = this;
     let parent: RunDoc | undefined;
     if (input.parentRunId !== undefined) {
       parent = await deps.store.get(input.parentRunId);

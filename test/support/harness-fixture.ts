@@ -94,6 +94,8 @@ export function makeHarness(options: FixtureOptions & { model: ModelPort }): Fix
       toolTimeoutMs: 5_000,
       maxInputChars: 20_000,
       maxArgumentsBytes: 64 * 1024,
+      maxActiveRunsPerUser: 5,
+      dailyTokensPerUser: 10_000_000,
       ...options.budgets,
     },
     modelRetries: options.modelRetries ?? 2,

@@ -15,7 +15,7 @@ export async function callModel(ctx: StepContext, run: RunState): Promise<RunDoc
   if (run.consecutiveInvalid >= deps.budgets.maxConsecutiveInvalid) {
     return failRun(ctx, run.runId, tooManyInvalid(run.runId, run.consecutiveInvalid));
   }
-  const overrun = checkModelBudgets(run);
+  const overrun = checkModelBudgets(run) ?? (await deps.quota?.checkTokens(run.requestedBy.userId, deps.clock.now())) ?? null;
   if (overrun) return failRun(ctx, run.runId, overrun);
 
   const messages = buildPrompt(run, ctx.role);
