@@ -44,21 +44,38 @@ export interface Runtime {
   roles: RoleCatalog;
   policy: CompiledPolicy;
   model: ModelPort;
-  audit: AuditLog;
+  /** Absent in read-only use. */
+  audit: AuditLog | undefined;
   logger: Logger;
   /** Stops driving runs, flushes the store and releases the lock. */
   close(): Promise<void>;
+}
+
+/** What the config declares: policy, tools and roles. Pure of I/O but the role files. */
+export interface Catalogs {
+  policy: CompiledPolicy;
+  registry: ToolRegistry;
+  roles: RoleCatalog;
+}
+
+/**
+ * Compiles the policy, registers the tools and loads the roles, in that order, so the bot, the CLI
+ * (read and write) and the blueprint all see the same catalog.
+ */
+export function buildCatalogs(config: HarnessConfig, extraTools: readonly ToolDefinition[] = []): Catalogs {
+  const policy = compilePolicy(config.policy);
+  const registry = new ToolRegistry();
+  registerBuiltins(registry, { workspaceRoot: config.workspaceRoot });
+  for (const tool of extraTools) registry.register(tool);
+  const roles = loadRoles(config.rolesDir, config.roles.default, new Set(registry.list().map((tool) => tool.name)));
+  return { policy, registry, roles };
 }
 
 /** Builds everything the harness needs from a validated config. */
 export async function createRuntime(config: HarnessConfig, options: RuntimeOptions): Promise<Runtime> {
   const redactor = createRedactor(Object.values(config.secrets));
   const logger = options.logger ?? createLogger({ level: config.logLevel, redactor });
-  const policy = compilePolicy(config.policy);
-  const registry = new ToolRegistry();
-  registerBuiltins(registry, { workspaceRoot: config.workspaceRoot });
-  for (const tool of options.extraTools ?? []) registry.register(tool);
-  const roles = loadRoles(config.rolesDir, config.roles.default, new Set(registry.list().map((tool) => tool.name)));
+  const { policy, registry, roles } = buildCatalogs(config, options.extraTools);
   const model =
     options.model ??
     createModel({
@@ -71,7 +88,8 @@ export async function createRuntime(config: HarnessConfig, options: RuntimeOptio
     });
   const clock = options.clock ?? systemClock;
   const store = await LowdbRunStore.open({ dataDir: config.dataDir, lock: options.lock, clock });
-  const audit = await AuditLog.open(join(config.dataDir, 'audit.jsonl'), { redactor });
+  // Read-only use (lock: false) creates nothing on disk, so it gets no audit log: it cannot decide.
+  const audit = options.lock ? await AuditLog.open(join(config.dataDir, 'audit.jsonl'), { redactor }) : undefined;
   const harness = new Harness({
     store,
     model,
@@ -84,7 +102,7 @@ export async function createRuntime(config: HarnessConfig, options: RuntimeOptio
     crash: crashPointsFor(config.crashAt),
     redact: (value) => redactDeep(value, redactor),
     logger,
-    audit,
+    ...(audit === undefined ? {} : { audit }),
   });
   return {
     config,

@@ -1,0 +1,213 @@
+/**
+ * The architecture blueprint (`harness blueprint`): one object built from the LIVE registry,
+ * policy, roles, store counts and transition table, so it cannot describe a harness other than
+ * the one that runs. Markdown and Mermaid are renderings of that same object.
+ */
+import type { RoleCatalog } from '../agents/role-types.ts';
+import { type PolicyDescription, decide, describePolicy } from '../policy/engine.ts';
+import type { CompiledPolicy } from '../policy/types.ts';
+import { workflowGraph } from '../orchestrator/transitions.ts';
+import type { Decision } from '../shared/vocabulary.ts';
+import { RunStatus, type RunIndexEntry } from '../store/run-schema.ts';
+import type { ToolRegistry } from '../tools/registry.ts';
+import { EXPORT_ARTIFACTS } from '../trace/export.ts';
+import { type RoleView, roleViews } from './commands/catalog.ts';
+
+export interface BlueprintTool {
+  name: string;
+  description: string;
+  source: string;
+  category: string;
+  risk: string;
+  idempotent: boolean;
+  /** What policy decides for a call of this tool by each role (no paths or URLs considered). */
+  decisionByRole: Record<string, Decision>;
+}
+
+export interface Blueprint {
+  name: 'slack-harness';
+  version: string;
+  runtime: { node: string; model: string; modelProvider: string; dataDir: string; workspaceRoot: string; slackMode: string };
+  components: { name: string; path: string; responsibility: string }[];
+  tools: BlueprintTool[];
+  roles: RoleView[];
+  policy: PolicyDescription;
+  workflow: ReturnType<typeof workflowGraph>;
+  store: { dataDir: string; exists: boolean; total: number; runsByStatus: Record<RunStatus, number> };
+  artifacts: string[];
+  interfaces: {
+    cli: { entry: string; commands: string[] };
+    slack: { mode: string; modes: string[] };
+    mcp: { descriptors: string; toolSources: string[] };
+  };
+  limitations: string[];
+}
+
+/** What {@link buildBlueprint} reads. */
+export interface BlueprintInput {
+  version: string;
+  nodeVersion: string;
+  config: { dataDir: string; workspaceRoot: string; model: { provider: string; name: string }; slack: { mode: string } };
+  registry: ToolRegistry;
+  policy: CompiledPolicy;
+  roles: RoleCatalog;
+  runs: readonly RunIndexEntry[];
+  dataDirExists: boolean;
+  commands: readonly string[];
+}
+
+const COMPONENTS: Blueprint['components'] = [
+  { name: 'cli', path: 'src/cli', responsibility: 'operator commands; calls the harness service like the Slack side does' },
+  { name: 'slack', path: 'src/slack', responsibility: 'ingress (ack, dedupe, approver checks) and egress (status, cards, App Home)' },
+  { name: 'local-workspace', path: 'src/local-workspace', responsibility: 'Slack-compatible loopback server for offline use and tests' },
+  { name: 'orchestrator', path: 'src/orchestrator', responsibility: 'run state machine, commit path, runner (tool loop), budgets, recovery' },
+  { name: 'policy', path: 'src/policy', responsibility: 'pure allow | approve | deny decisions, pinned by version hash' },
+  { name: 'approvals', path: 'src/approvals', responsibility: 'gates bound to an args hash; authorisation of deciders' },
+  { name: 'tools', path: 'src/tools', responsibility: 'registry (schema, category, risk, idempotency) and built-in tools' },
+  { name: 'agents', path: 'src/agents', responsibility: 'roles loaded from markdown files' },
+  { name: 'model', path: 'src/model', responsibility: 'ModelPort: scripted (offline) or OpenAI-compatible; doctor' },
+  { name: 'store', path: 'src/store', responsibility: 'one durable JSON document per run, index, data-dir lock' },
+  { name: 'trace', path: 'src/trace', responsibility: 'summaries, handoffs, exports, hash-chained audit log' },
+  { name: 'memory', path: 'src/memory', responsibility: 'working context, session state, retrieval over a run' },
+  { name: 'config', path: 'src/config', responsibility: 'config.yaml + env, validated strictly; the only reader of process.env' },
+];
+
+const LIMITATIONS = [
+  'CLI writes (start, approve, reject, resume, cancel, retry-step, skip-step) need the data-dir lock, so they are refused while the bot runs; handing them to the running bot over a local admin socket is planned.',
+  'One writing process per data directory (a pid lock on one host); there is no multi-host deployment.',
+  'The scripted model (the offline default) follows fixed scenarios; real reasoning needs model.provider: openai.',
+  '`harness start` runs the role named by --role, else roles.default.',
+  'The audit chain detects edited or reordered entries, not the removal of its newest entries; run traces and Slack permalinks are the independent witnesses.',
+  'Exports copy produced files only from inside the workspace root.',
+];
+
+/** Builds the blueprint. Pure apart from what its inputs hold. */
+export function buildBlueprint(input: BlueprintInput): Blueprint {
+  const roles = input.roles.list();
+  const tools: BlueprintTool[] = input.registry.list().map((tool) => {
+    const decisionByRole: Record<string, Decision> = {};
+    for (const role of roles) {
+      decisionByRole[role.name] = decide(input.policy, {
+        tool: tool.name,
+        registered: true,
+        category: tool.category,
+        risk: tool.risk,
+        role: role.name,
+        roleTools: role.tools,
+        writePaths: [],
+        urls: [],
+      }).decision;
+    }
+    return { name: tool.name, description: tool.description, source: tool.source, category: tool.category, risk: tool.risk, idempotent: tool.idempotent, decisionByRole };
+  });
+  const runsByStatus = Object.fromEntries(RunStatus.options.map((s) => [s, 0])) as Record<RunStatus, number>;
+  for (const entry of input.runs) runsByStatus[entry.status] += 1;
+  const model = input.config.model.provider === 'scripted' ? 'scripted' : `openai:${input.config.model.name}`;
+  return {
+    name: 'slack-harness',
+    version: input.version,
+    runtime: {
+      node: input.nodeVersion,
+      model,
+      modelProvider: input.config.model.provider,
+      dataDir: input.config.dataDir,
+      workspaceRoot: input.config.workspaceRoot,
+      slackMode: input.config.slack.mode,
+    },
+    components: COMPONENTS.map((c) => ({ ...c })),
+    tools,
+    roles: roleViews(input.roles),
+    policy: describePolicy(input.policy),
+    workflow: workflowGraph(),
+    store: { dataDir: input.config.dataDir, exists: input.dataDirExists, total: input.runs.length, runsByStatus },
+    artifacts: [...EXPORT_ARTIFACTS, 'files/<workspace-relative path>'],
+    interfaces: {
+      cli: { entry: 'harness (bin/harness.mjs → src/cli/main.ts)', commands: [...input.commands] },
+      slack: { mode: input.config.slack.mode, modes: ['socket', 'http', 'local'] },
+      mcp: { descriptors: 'harness mcp-tools', toolSources: [...new Set(tools.map((t) => t.source))].sort() },
+    },
+    limitations: [...LIMITATIONS],
+  };
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+}
+
+/** The blueprint as a markdown document. */
+export function blueprintMarkdown(b: Blueprint): string {
+  const roleNames = b.roles.map((r) => r.name);
+  const sections = [
+    `# ${b.name} ${b.version} blueprint`,
+    table(['runtime', 'value'], Object.entries(b.runtime).map(([k, v]) => [k, String(v)])),
+    '## Components',
+    table(['component', 'path', 'responsibility'], b.components.map((c) => [c.name, `\`${c.path}\``, c.responsibility])),
+    '## Tools and what policy decides per role',
+    table(
+      ['tool', 'source', 'category', 'risk', 'idempotent', ...roleNames],
+      b.tools.map((t) => [t.name, t.source, t.category, t.risk, String(t.idempotent), ...roleNames.map((r) => t.decisionByRole[r] ?? '-')]),
+    ),
+    '## Roles',
+    table(['role', 'category', 'tools', 'description'], b.roles.map((r) => [`${r.name}${r.default ? ' (default)' : ''}`, r.category, r.tools === '*' ? '*' : r.tools.join(', '), r.description])),
+    '## Policy',
+    table(
+      ['setting', 'value'],
+      [
+        ['version', b.policy.version],
+        ...Object.entries(b.policy.categories).map(([c, d]) => [`category ${c}`, d]),
+        ['write roots', b.policy.filesystem.roots.join(', ') || '(none)'],
+        ['allowed hosts', b.policy.network.allowHosts.join(', ') || '(none)'],
+        ['approvers', b.policy.approvers.default.join(', ') || '(none)'],
+        ['four-eyes', String(b.policy.fourEyes)],
+      ],
+    ),
+    '## Workflow',
+    table(['from', 'to', 'event', 'when'], b.workflow.transitions.map((t) => [t.from, t.to, t.event, t.condition])),
+    '## Store',
+    table(['status', 'runs'], Object.entries(b.store.runsByStatus).map(([s, n]) => [s, String(n)])),
+    `Data directory \`${b.store.dataDir}\`${b.store.exists ? '' : ' (not created yet)'}; ${b.store.total} run(s).`,
+    '## Artifacts (`harness export`)',
+    b.artifacts.map((a) => `- \`${a}\``).join('\n'),
+    '## Interfaces',
+    [
+      `- CLI: ${b.interfaces.cli.entry}; commands: ${b.interfaces.cli.commands.join(', ')}`,
+      `- Slack: mode ${b.interfaces.slack.mode} (of ${b.interfaces.slack.modes.join(', ')})`,
+      `- MCP: descriptors from \`${b.interfaces.mcp.descriptors}\`; tool sources: ${b.interfaces.mcp.toolSources.join(', ')}`,
+    ].join('\n'),
+    '## Limitations',
+    b.limitations.map((l) => `- ${l}`).join('\n'),
+  ];
+  return `${sections.join('\n\n')}\n`;
+}
+
+function mermaidId(prefix: string, name: string): string {
+  return `${prefix}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+/** The blueprint as a Mermaid flowchart: interfaces → harness → policy → tools, roles, store. */
+export function blueprintMermaid(b: Blueprint): string {
+  const lines = [
+    'flowchart LR',
+    `  cli["CLI (${b.interfaces.cli.commands.length} commands)"] --> harness`,
+    `  slack["Slack (${b.interfaces.slack.mode})"] --> harness`,
+    `  harness["Harness ${b.version}"] --> policy["policy ${b.policy.version}"]`,
+    `  harness --> model["model ${b.runtime.model}"]`,
+    `  harness --> store[("store: ${b.store.total} run(s)")]`,
+    '  subgraph roles',
+    ...b.roles.map((r) => `    ${mermaidId('role', r.name)}["${r.name}${r.default ? ' (default)' : ''}"]`),
+    '  end',
+    '  harness --> roles',
+    '  subgraph tools',
+    ...b.tools.map((t) => `    ${mermaidId('tool', t.name)}["${t.name} (${t.category}, ${t.risk})"]`),
+    '  end',
+    ...b.tools.map((t) => {
+      const decisions = [...new Set(Object.values(t.decisionByRole))].sort().join('/');
+      return `  policy -- "${decisions}" --> ${mermaidId('tool', t.name)}`;
+    }),
+  ];
+  return `${lines.join('\n')}\n`;
+}
