@@ -58,7 +58,9 @@ export interface SlackPort {
   setThreadStatus(input: { channel: string; threadTs: string; status: string }): Promise<void>;
   /**
    * Finds a message this bot posted in a thread whose metadata has `event_type` and
-   * `event_payload.key === key` (reconciliation after a crash between post and record).
+   * `event_payload.key === key` (reconciliation after a crash between post and record). With
+   * `runId`, `event_payload.runId` must match too: several runs can share one thread, and keys
+   * such as `status` are per run.
    */
-  findPostedMessage(input: { channel: string; threadTs: string; eventType: string; key: string }): Promise<{ ts: string } | null>;
+  findPostedMessage(input: { channel: string; threadTs: string; eventType: string; key: string; runId?: string }): Promise<{ ts: string } | null>;
 }

@@ -1,0 +1,776 @@
+/**
+ * Egress: everything the bot posts to Slack because a run changed durably (DESIGN.md §3, §8;
+ * RELIABILITY.md P3, P14, P15). The publisher listens to `Harness.onCommit`, so it only ever
+ * shows state that is already persisted (persist before effect), and it never blocks the harness:
+ * the listener only queues work.
+ *
+ * Outbox rules (docs/architecture/slack-egress.md):
+ * - Every post has a key, unique within its run: `status`, `gate:<gateId>`, `reminder:<gateId>`,
+ *   `result` (then `result:2`, … for long answers; `result#<n>` for the n-th answer of a run that
+ *   follow-ups resumed), `failure`, `subagent:<childRunId>`. A key is posted at most once.
+ * - One serial queue per run: every Slack call for a run happens in order, one at a time, so a
+ *   key can never be posted twice by two racing events, and a card is updated only after it
+ *   was posted.
+ * - After a post resolves, its `{channel, ts}` is kept in memory and recorded durably as a
+ *   `slack_posted` event (with `gateId` for cards, which sets `gate.card`). Every post carries
+ *   metadata `{event_type: 'harness_post', event_payload: {runId, key, gateId?}}` so that
+ *   {@link SlackPublisher.reconcile} can find a post whose record was lost in a crash.
+ * - The status message is coalesced: at most one `chat.update` per `statusIntervalMs`, always
+ *   followed by a trailing update with the latest state.
+ */
+import type { CommitListener } from '../../orchestrator/commit.ts';
+import type { CoreLogger } from '../../orchestrator/deps.ts';
+import type { Harness } from '../../orchestrator/harness.ts';
+import type { Clock } from '../../shared/clock.ts';
+import { SlackApiError, asBotError } from '../../shared/errors.ts';
+import { TERMINAL_STATUSES, type Gate, type RunDoc, type RunState, type TraceEvent } from '../../store/run-schema.ts';
+import {
+  inlineCode,
+  renderApprovalCard,
+  renderDecidedCard,
+  renderFailure,
+  renderProcessingCard,
+  renderResult,
+  renderRunStatus,
+  slackDate,
+  userMention,
+  type SlackMessage,
+} from '../blocks/index.ts';
+import type { MessageMetadata, SlackPort } from '../port.ts';
+import { publishAppHome } from './app-home.ts';
+
+/** `event_type` of the metadata on every post (what reconciliation searches for). */
+export const HARNESS_POST_EVENT = 'harness_post';
+
+/** Slack errors meaning "these blocks were refused": the post is retried as plain text. */
+const BLOCK_ERRORS = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_blocks_too_long']);
+
+/**
+ * Who gets an App Home refresh: Slack user ids (and the local workspace's `U_…` ids); CLI user
+ * names in an approver list cannot have a Home tab.
+ */
+const HOME_USER_ID = /^[UW][A-Z0-9_]{2,}$/;
+
+/** Card permalinks kept in memory. */
+const PERMALINKS_KEPT = 5000;
+
+/** Children loaded for the status message's sub-agent lines. */
+const STATUS_CHILDREN = 25;
+
+/** Where a run's messages go. */
+export interface SlackThread {
+  teamId: string;
+  channel: string;
+  /** The thread root; for a mention that started the thread, the user's message itself. */
+  threadTs: string;
+}
+
+/** The default thread resolver: a Slack-origin run's own thread; nothing for other origins. */
+export function slackThreadOf(run: RunState): SlackThread | null {
+  return run.origin.kind === 'slack' ? { teamId: run.origin.teamId, channel: run.origin.channel, threadTs: run.origin.threadTs } : null;
+}
+
+/** App Home refreshes driven by run changes. */
+export interface AppHomeRefreshOptions {
+  /**
+   * Republish the Home tab of a gate's approvers when the gate appears or is decided, and of a
+   * run's requester when it starts or ends. Off by default.
+   */
+  refreshOnChange: boolean;
+}
+
+/** Options of {@link SlackPublisher}. */
+export interface SlackPublisherOptions {
+  harness: Harness;
+  port: SlackPort;
+  clock: Clock;
+  logger: CoreLogger;
+  /** Minimum spacing of updates to one status message (default 1000 ms: Slack's ~1/s guidance). */
+  statusIntervalMs?: number;
+  appHome?: AppHomeRefreshOptions;
+  /** Which runs are posted and where; defaults to {@link slackThreadOf} (Slack-origin runs only). */
+  threadOf?: (run: RunState) => SlackThread | null;
+  /** Run page base for the card's run link (`renderApprovalCard`'s `permalinkBase`). */
+  runLinkBase?: string;
+  /** Terminal runs updated this recently have their outcome posts reconciled (default 1 h). */
+  reconcileWindowMs?: number;
+}
+
+interface PostRecord {
+  channel: string;
+  ts: string;
+}
+
+interface StatusState {
+  dirty: boolean;
+  /** A flush task is in the run's queue. */
+  queued: boolean;
+  /** Waiting out the interval before the next flush. */
+  sleeping: AbortController | null;
+  lastSentAt: number | null;
+  /** Look for an unrecorded status message before posting one (after a restart). */
+  search: boolean;
+}
+
+interface Lane {
+  runId: string;
+  thread: SlackThread;
+  /** The newest document seen (by trace length). */
+  doc: RunDoc;
+  /** Highest trace seq already dispatched. */
+  maxSeq: number;
+  posts: Map<string, PostRecord>;
+  /** Last rendered state of each gate's card (skips identical updates). */
+  cards: Map<string, string>;
+  chain: Promise<void>;
+  pending: number;
+  status: StatusState;
+}
+
+interface PostSpec {
+  key: string;
+  kind: string;
+  /** Recorded on `slack_posted` (sets `gate.card`): cards only. */
+  cardOf: string | null;
+  /** Put in the metadata (also for reminders). */
+  gateId?: string;
+  message: SlackMessage;
+  /** Plain text used when Slack refuses the blocks. */
+  fallbackText: string;
+  /** Look for an unrecorded post first (reconciliation). */
+  search: boolean;
+}
+
+interface PostOutcome {
+  record: PostRecord;
+  /** Found by metadata rather than posted now. */
+  adopted: boolean;
+}
+
+function isBlocksError(error: unknown): boolean {
+  return error instanceof SlackApiError && BLOCK_ERRORS.has(String(error.details['slackError']));
+}
+
+function slackCode(error: unknown): string {
+  return error instanceof SlackApiError ? String(error.details['slackError'] ?? error.code) : asBotError(error).code;
+}
+
+function cardVersion(gate: Gate): string {
+  return gate.status === 'pending' ? 'pending' : `${gate.status}:${gate.decidedAt ?? ''}:${gate.decidedBy ?? ''}`;
+}
+
+function lastSeq(doc: RunDoc): number {
+  return doc.trace.at(-1)?.seq ?? -1;
+}
+
+/**
+ * Posts and updates a run's Slack messages from its durable commits. Guarantees: nothing is
+ * posted for a transition before its commit resolved; a key is posted at most once per process
+ * (and, with {@link reconcile} at startup, at most once across a crash unless Slack lost the
+ * metadata); Slack failures are logged and never thrown into the harness.
+ */
+export class SlackPublisher {
+  private readonly harness: Harness;
+  private readonly port: SlackPort;
+  private readonly clock: Clock;
+  private readonly logger: CoreLogger;
+  private readonly statusIntervalMs: number;
+  private readonly threadOf: (run: RunState) => SlackThread | null;
+  private readonly runLinkBase: string | undefined;
+  private readonly reconcileWindowMs: number;
+  private readonly homeRefresh: boolean;
+  private readonly lanes = new Map<string, Lane>();
+  private readonly permalinks = new Map<string, string>();
+  private readonly homeWanted = new Map<string, Promise<void>>();
+  private homeChain: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => void) | null = null;
+  private stopped = false;
+
+  constructor(options: SlackPublisherOptions) {
+    this.harness = options.harness;
+    this.port = options.port;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.statusIntervalMs = options.statusIntervalMs ?? 1000;
+    this.threadOf = options.threadOf ?? slackThreadOf;
+    this.runLinkBase = options.runLinkBase;
+    this.reconcileWindowMs = options.reconcileWindowMs ?? 60 * 60 * 1000;
+    this.homeRefresh = options.appHome?.refreshOnChange ?? false;
+  }
+
+  /** Subscribes to the harness's commits. Idempotent. */
+  start(): void {
+    if (this.unsubscribe !== null) return;
+    this.stopped = false;
+    this.unsubscribe = this.harness.onCommit(this.handleCommit);
+  }
+
+  /**
+   * Unsubscribes, sends every pending coalesced status update now (ignoring the interval), and
+   * resolves when every queued Slack call has settled. Never rejects.
+   */
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.stopped = true;
+    for (const lane of this.lanes.values()) {
+      const sleeping = lane.status.sleeping;
+      lane.status.sleeping = null;
+      sleeping?.abort();
+      if (lane.status.dirty && !lane.status.queued) {
+        lane.status.queued = true;
+        void this.enqueue(lane, 'status', () => this.flushStatus(lane));
+      }
+    }
+    await this.idle();
+  }
+
+  /**
+   * Resolves when no Slack work is queued (status updates still waiting out their interval are
+   * not waited for). For shutdown and tests.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      const busy = [...this.lanes.values()].filter((lane) => lane.pending > 0);
+      const home = this.homeChain;
+      if (busy.length === 0 && this.homeWanted.size === 0) {
+        await home;
+        if (home === this.homeChain) return;
+        continue;
+      }
+      await Promise.all([...busy.map((lane) => lane.chain), home]);
+    }
+  }
+
+  /** The permalink of a gate's card, once Slack gave one (for the audit log). */
+  permalinkFor(gateId: string): string | undefined {
+    return this.permalinks.get(gateId);
+  }
+
+  /**
+   * At startup: for every non-terminal run posted to Slack, makes sure its status message and
+   * the cards of its gates exist and show the persisted state; for runs that ended within
+   * `reconcileWindowMs`, that the outcome was posted. A message missing from `run.posts` is
+   * first looked up by its metadata (`findPostedMessage`) and adopted (recorded) if found, so a
+   * crash between a post and its record does not duplicate it (P15); only then is it posted.
+   * Resolves when done; failures are logged per run, never thrown.
+   */
+  async reconcile(): Promise<void> {
+    let entries;
+    try {
+      entries = await this.harness.listRuns();
+    } catch (error) {
+      this.logger.error({ err: asBotError(error).toJSON() }, 'slack reconcile: listing runs failed');
+      return;
+    }
+    const now = this.clock.now();
+    const work: Promise<void>[] = [];
+    for (const entry of entries) {
+      const terminal = TERMINAL_STATUSES.includes(entry.status);
+      if (terminal && now - entry.updatedAt > this.reconcileWindowMs) continue;
+      const lane = await this.laneFromStore(entry.runId);
+      if (lane === undefined) continue;
+      work.push(this.enqueue(lane, 'reconcile', () => this.reconcileRun(lane)));
+    }
+    await Promise.all(work);
+  }
+
+  /**
+   * Shows "Processing approval by <@user>…" on the gate's card (no buttons) while the gate is
+   * still pending and its card exists; otherwise does nothing. Runs in the run's queue, so a
+   * decision committed meanwhile still ends with the decided card, and a refusal recorded for
+   * the gate (`approval_refused`) restores the buttons. Once the decision is committed the
+   * decided card (queued by that commit) is shown instead, so calling this after `decideGate`
+   * is a harmless no-op. Never rejects.
+   */
+  async showProcessing(runId: string, gateId: string, userId: string): Promise<void> {
+    if (this.stopped) return;
+    const lane = this.lanes.get(runId) ?? (await this.laneFromStore(runId));
+    if (lane === undefined) return;
+    await this.enqueue(lane, 'processing', async () => {
+      this.absorb(lane, await this.harness.getRun(runId));
+      const gate = lane.doc.run.gates.find((g) => g.gateId === gateId);
+      const card = lane.posts.get(`gate:${gateId}`);
+      if (gate?.status !== 'pending' || card === undefined) return;
+      const message = renderProcessingCard(lane.doc.run, gate, userId);
+      await this.update(card, message, `${message.text} (processing)`);
+      lane.cards.set(gateId, `processing:${userId}`);
+    });
+  }
+
+  /**
+   * Publishes `userId`'s App Home tab from the store (ingress calls it on `app_home_opened`).
+   * Shares the Home queue with the change-driven refreshes, so two publishes for one user never
+   * race. Never rejects (a failure is logged).
+   */
+  publishAppHome(userId: string): Promise<void> {
+    return this.queueHome(userId);
+  }
+
+  /**
+   * Posts `render(doc)` under `key` once, and updates that message on later calls (for
+   * sub-agent posts: `subagent:<childRunId>`). Runs in the run's queue. Never rejects.
+   */
+  async upsertMessage(runId: string, key: string, kind: string, render: (doc: RunDoc) => SlackMessage): Promise<void> {
+    if (this.stopped) return;
+    const lane = this.lanes.get(runId) ?? (await this.laneFromStore(runId));
+    if (lane === undefined) return;
+    await this.enqueue(lane, `upsert ${key}`, async () => {
+      const message = render(lane.doc);
+      const existing = lane.posts.get(key);
+      if (existing === undefined) {
+        await this.post(lane, { key, kind, cardOf: null, message, fallbackText: message.text, search: false });
+      } else {
+        await this.update(existing, message, message.text);
+      }
+    });
+  }
+
+  // ---- the commit listener ----------------------------------------------------------------------
+
+  /**
+   * The commit listener {@link start} subscribes. Public so that commits arriving another way
+   * can be fed in; delivering the same commit twice (or an older one late) queues nothing new.
+   * Returns at once; never throws.
+   */
+  readonly handleCommit: CommitListener = ({ doc, events }) => {
+    try {
+      if (this.stopped || events.length === 0) return;
+      const thread = this.threadOf(doc.run);
+      if (thread === null) return;
+      const lane = this.lanes.get(doc.run.runId) ?? this.newLane(doc, thread, (events[0]?.seq ?? 0) - 1);
+      this.absorb(lane, doc);
+      // Everything after what was dispatched, from the doc itself: a commit delivered twice adds
+      // nothing, and one delivered late is covered by the newer commit that contains it.
+      const after = lane.maxSeq;
+      const fresh = doc.trace.filter((event) => event.seq > after);
+      if (fresh.length === 0) return;
+      lane.maxSeq = lastSeq(doc);
+      this.dispatch(lane, doc, fresh);
+    } catch (error) {
+      this.logger.error({ runId: doc.run.runId, err: asBotError(error).toJSON() }, 'slack publisher: dispatch failed');
+    }
+  };
+
+  private dispatch(lane: Lane, doc: RunDoc, events: readonly TraceEvent[]): void {
+    let changed = false;
+    for (const event of events) {
+      if (event.event === 'slack_posted') continue;
+      changed = true;
+      const gateId = typeof event.detail['gateId'] === 'string' ? event.detail['gateId'] : undefined;
+      switch (event.event) {
+        case 'run_created':
+          void this.enqueue(lane, 'reaction', () => this.react(lane, 'eyes'));
+          this.wantHome(doc.run.requestedBy.userId);
+          break;
+        case 'approval_required': {
+          const gate = event.detail['gate'] as { gateId?: unknown } | undefined;
+          if (typeof gate?.gateId === 'string') this.queueCard(lane, gate.gateId, false);
+          break;
+        }
+        case 'approval_granted':
+        case 'approval_rejected':
+        case 'approval_expired':
+          if (gateId !== undefined) this.queueCard(lane, gateId, false);
+          break;
+        case 'approval_refused':
+          // A "processing…" card shown for a click that was then refused gets its buttons back.
+          if (gateId !== undefined && lane.cards.get(gateId)?.startsWith('processing:') === true) {
+            void this.enqueue(lane, 'card', () => this.syncCard(lane, gateId, false));
+          }
+          break;
+        case 'approval_reminded':
+          if (gateId !== undefined) void this.enqueue(lane, 'reminder', () => this.remind(lane, gateId, false));
+          break;
+        case 'run_completed':
+          void this.enqueue(lane, 'result', () => this.postOutcome(lane, doc, event, false));
+          this.wantHome(doc.run.requestedBy.userId);
+          break;
+        case 'run_failed':
+        case 'run_cancelled':
+          for (const gate of doc.run.gates) if (gate.status === 'cancelled') this.queueCard(lane, gate.gateId, false);
+          void this.enqueue(lane, 'failure', () => this.postOutcome(lane, doc, event, false));
+          this.wantHome(doc.run.requestedBy.userId);
+          break;
+        default:
+          break;
+      }
+    }
+    if (changed) this.markStatusDirty(lane);
+  }
+
+  // ---- lanes ------------------------------------------------------------------------------------
+
+  private newLane(doc: RunDoc, thread: SlackThread, maxSeq: number): Lane {
+    const lane: Lane = {
+      runId: doc.run.runId,
+      thread,
+      doc,
+      maxSeq,
+      posts: new Map(),
+      cards: new Map(),
+      chain: Promise.resolve(),
+      pending: 0,
+      status: { dirty: false, queued: false, sleeping: null, lastSentAt: null, search: false },
+    };
+    this.lanes.set(lane.runId, lane);
+    return lane;
+  }
+
+  /** A lane for a run read from the store (reconcile, processing), starting after its last event. */
+  private async laneFromStore(runId: string): Promise<Lane | undefined> {
+    let doc: RunDoc;
+    try {
+      doc = await this.harness.getRun(runId);
+    } catch (error) {
+      this.logger.warn({ runId, err: asBotError(error).toJSON() }, 'slack publisher: run not loadable');
+      return undefined;
+    }
+    const existing = this.lanes.get(runId);
+    if (existing !== undefined) {
+      this.absorb(existing, doc);
+      return existing;
+    }
+    const thread = this.threadOf(doc.run);
+    if (thread === null) return undefined;
+    return this.newLane(doc, thread, lastSeq(doc));
+  }
+
+  /** Keeps the newest document and learns the posts it records. */
+  private absorb(lane: Lane, doc: RunDoc): void {
+    if (doc.trace.length >= lane.doc.trace.length) lane.doc = doc;
+    for (const post of doc.run.posts) if (!lane.posts.has(post.key)) lane.posts.set(post.key, { channel: post.channel, ts: post.ts });
+  }
+
+  /** Queues `task` on the run's serial chain; the promise settles when it ran (never rejects). */
+  private enqueue(lane: Lane, name: string, task: () => Promise<void>): Promise<void> {
+    lane.pending += 1;
+    const run = lane.chain.then(async () => {
+      try {
+        await task();
+      } catch (error) {
+        this.logger.error({ runId: lane.runId, task: name, err: asBotError(error).toJSON() }, `slack publisher: ${name} failed`);
+      } finally {
+        lane.pending -= 1;
+        this.retireIfDone(lane);
+      }
+    });
+    lane.chain = run;
+    return run;
+  }
+
+  /** Forgets a finished run's lane once nothing is queued (its posts are in the store). */
+  private retireIfDone(lane: Lane): void {
+    const { status } = lane;
+    if (lane.pending > 0 || status.dirty || status.queued || status.sleeping !== null) return;
+    if (!TERMINAL_STATUSES.includes(lane.doc.run.status)) return;
+    if (this.lanes.get(lane.runId) === lane) this.lanes.delete(lane.runId);
+  }
+
+  // ---- posting ----------------------------------------------------------------------------------
+
+  private metadata(lane: Lane, key: string, gateId: string | undefined): MessageMetadata {
+    return { event_type: HARNESS_POST_EVENT, event_payload: { runId: lane.runId, key, ...(gateId === undefined ? {} : { gateId }) } };
+  }
+
+  /**
+   * Posts `spec` unless its key is known (or, with `search`, found by metadata and adopted).
+   * Records the post durably right after it resolved; a failed record is logged (the in-memory
+   * record still prevents a second post in this process).
+   */
+  private async post(lane: Lane, spec: PostSpec): Promise<PostOutcome> {
+    const known = lane.posts.get(spec.key);
+    if (known !== undefined) return { record: known, adopted: true };
+    const { channel, threadTs } = lane.thread;
+    const metadata = this.metadata(lane, spec.key, spec.gateId);
+    if (spec.search) {
+      const found = await this.port.findPostedMessage({ channel, threadTs, eventType: HARNESS_POST_EVENT, key: spec.key, runId: lane.runId });
+      if (found !== null) {
+        const record = { channel, ts: found.ts };
+        lane.posts.set(spec.key, record);
+        this.logger.info({ runId: lane.runId, key: spec.key, ts: found.ts }, 'slack publisher: adopted an unrecorded post');
+        await this.record(lane, spec.kind, spec.key, record, spec.cardOf);
+        return { record, adopted: true };
+      }
+    }
+    let kind = spec.kind;
+    let posted: { channel: string; ts: string };
+    try {
+      posted = await this.port.postMessage({ channel, threadTs, text: spec.message.text, blocks: spec.message.blocks, metadata });
+    } catch (error) {
+      if (!isBlocksError(error)) throw error;
+      this.logger.warn(
+        { runId: lane.runId, key: spec.key, err: asBotError(error).toJSON() },
+        'slack publisher: blocks refused, posting plain text instead',
+      );
+      kind = `${spec.kind}_fallback`;
+      posted = await this.port.postMessage({ channel, threadTs, text: spec.fallbackText, metadata });
+    }
+    const record = { channel: posted.channel, ts: posted.ts };
+    lane.posts.set(spec.key, record);
+    await this.record(lane, kind, spec.key, record, spec.cardOf);
+    if (spec.cardOf !== null) this.fetchPermalink(spec.cardOf, record);
+    return { record, adopted: false };
+  }
+
+  private async record(lane: Lane, kind: string, key: string, record: PostRecord, gateId: string | null): Promise<void> {
+    try {
+      await this.harness.committer.commit(lane.runId, [
+        { event: 'slack_posted', detail: { kind, key, channel: record.channel, ts: record.ts, gateId } },
+      ]);
+    } catch (error) {
+      this.logger.error({ runId: lane.runId, key, ts: record.ts, err: asBotError(error).toJSON() }, 'slack publisher: recording a post failed');
+    }
+  }
+
+  /** `chat.update`; refused blocks fall back to plain text with the blocks (and buttons) removed. */
+  private async update(target: PostRecord, message: SlackMessage, fallbackText: string): Promise<void> {
+    try {
+      await this.port.updateMessage({ channel: target.channel, ts: target.ts, text: message.text, blocks: message.blocks });
+    } catch (error) {
+      if (!isBlocksError(error)) throw error;
+      this.logger.warn({ ts: target.ts, err: asBotError(error).toJSON() }, 'slack publisher: update blocks refused, using plain text');
+      await this.port.updateMessage({ channel: target.channel, ts: target.ts, text: fallbackText, blocks: [] });
+    }
+  }
+
+  private fetchPermalink(gateId: string, record: PostRecord): void {
+    this.port.getPermalink(record).then(
+      (link) => {
+        if (link === null) return;
+        this.permalinks.set(gateId, link);
+        // Oldest first out: the audit log reads a permalink soon after the card went out.
+        if (this.permalinks.size > PERMALINKS_KEPT) this.permalinks.delete(this.permalinks.keys().next().value ?? '');
+      },
+      (error: unknown) => this.logger.debug({ gateId, err: asBotError(error).toJSON() }, 'slack publisher: no permalink'),
+    );
+  }
+
+  // ---- cards ------------------------------------------------------------------------------------
+
+  private queueCard(lane: Lane, gateId: string, search: boolean): void {
+    void this.enqueue(lane, 'card', () => this.syncCard(lane, gateId, search));
+    this.wantHomeForGate(lane, gateId);
+  }
+
+  private cardFallback(lane: Lane, gate: Gate, message: SlackMessage | null, why: string): string {
+    const head = message?.text ?? `Approval ${gate.status}: ${inlineCode(gate.tool, 80)}`;
+    const hint =
+      gate.status === 'pending' ? ` Decide in the bot's App Home tab, or with \`harness approve ${lane.runId}\` / \`harness reject ${lane.runId}\`.` : '';
+    return `${head}. The full card could not be shown (${why}).${hint}`;
+  }
+
+  /** Makes the gate's card show the gate's persisted state: posts it, or updates it. */
+  private async syncCard(lane: Lane, gateId: string, search: boolean): Promise<void> {
+    const run = lane.doc.run;
+    const gate = run.gates.find((g) => g.gateId === gateId);
+    if (gate === undefined) return;
+    const version = cardVersion(gate);
+    if (lane.cards.get(gateId) === version) return;
+    const key = `gate:${gateId}`;
+    const existing = lane.posts.get(key);
+    // A gate cancelled before its card went out was never shown; announcing it adds noise.
+    if (existing === undefined && gate.status === 'cancelled' && !search) return;
+    let message: SlackMessage | null = null;
+    let why = 'invalid_blocks';
+    try {
+      message =
+        gate.status === 'pending'
+          ? renderApprovalCard({ run, gate, now: this.clock.now(), ...(this.runLinkBase === undefined ? {} : { permalinkBase: this.runLinkBase }) })
+          : renderDecidedCard(run, gate);
+    } catch (error) {
+      why = asBotError(error).code;
+      this.logger.error({ runId: lane.runId, gateId, err: asBotError(error).toJSON() }, 'slack publisher: card renderer failed');
+    }
+    const fallbackText = this.cardFallback(lane, gate, message, why);
+    const shown = message ?? { text: fallbackText, blocks: [] };
+    if (existing === undefined) {
+      if (gate.status !== 'pending' && search) {
+        // After a restart: adopt a card that exists; never post a fresh card for a decided gate.
+        const found = await this.port.findPostedMessage({
+          channel: lane.thread.channel,
+          threadTs: lane.thread.threadTs,
+          eventType: HARNESS_POST_EVENT,
+          key,
+          runId: lane.runId,
+        });
+        if (found === null) return;
+        const record = { channel: lane.thread.channel, ts: found.ts };
+        lane.posts.set(key, record);
+        await this.record(lane, 'card', key, record, gateId);
+        await this.update(record, shown, fallbackText);
+      } else {
+        const outcome = await this.post(lane, { key, kind: 'card', cardOf: gateId, gateId, message: shown, fallbackText, search });
+        if (outcome.adopted) await this.update(outcome.record, shown, fallbackText);
+      }
+    } else {
+      await this.update(existing, shown, fallbackText);
+    }
+    lane.cards.set(gateId, version);
+  }
+
+  private async remind(lane: Lane, gateId: string, search: boolean): Promise<void> {
+    const gate = lane.doc.run.gates.find((g) => g.gateId === gateId);
+    if (gate?.status !== 'pending') return;
+    // Only valid Slack ids become mentions; any other entry is shown as escaped text.
+    const approvers = gate.approvers.map(userMention).join(' ');
+    const link = this.permalinks.get(gateId);
+    const where = link !== undefined && /^https?:\/\/[^\s<>|]+$/.test(link) ? ` <${link}|Open the card>` : ' The card is above in this thread.';
+    const text =
+      `:alarm_clock: ${approvers === '' ? '' : `${approvers} `}Reminder: approval of ${inlineCode(gate.tool, 80)} ` +
+      `for run ${inlineCode(lane.runId, 90)} expires ${slackDate(gate.expiresAt)}.${where}`;
+    await this.post(lane, {
+      key: `reminder:${gateId}`,
+      kind: 'reminder',
+      cardOf: null,
+      gateId,
+      message: { text, blocks: [] },
+      fallbackText: text,
+      search,
+    });
+  }
+
+  // ---- outcomes and reactions -------------------------------------------------------------------
+
+  /** The result (split over several keyed messages) or the failure, rendered from `doc` as committed. */
+  private async postOutcome(lane: Lane, doc: RunDoc, event: TraceEvent, search: boolean): Promise<void> {
+    if (event.event === 'run_completed') {
+      const ordinal = doc.trace.filter((e) => e.event === 'run_completed' && e.seq <= event.seq).length;
+      const base = ordinal <= 1 ? 'result' : `result#${ordinal}`;
+      const messages = renderResult(doc);
+      for (const [index, message] of messages.entries()) {
+        const key = index === 0 ? base : `${base}:${index + 1}`;
+        await this.post(lane, { key, kind: 'result', cardOf: null, message, fallbackText: message.text, search });
+      }
+      await this.react(lane, 'white_check_mark');
+    } else {
+      const message = renderFailure(doc);
+      await this.post(lane, { key: 'failure', kind: 'failure', cardOf: null, message, fallbackText: message.text, search });
+      await this.react(lane, event.event === 'run_cancelled' ? 'no_entry_sign' : 'x');
+    }
+    await this.port.removeReaction({ channel: lane.thread.channel, ts: lane.thread.threadTs, name: 'eyes' });
+  }
+
+  private async react(lane: Lane, name: string): Promise<void> {
+    await this.port.addReaction({ channel: lane.thread.channel, ts: lane.thread.threadTs, name });
+  }
+
+  // ---- the status message -----------------------------------------------------------------------
+
+  private markStatusDirty(lane: Lane): void {
+    lane.status.dirty = true;
+    this.scheduleStatus(lane);
+  }
+
+  private scheduleStatus(lane: Lane): void {
+    const status = lane.status;
+    if (!status.dirty || status.queued || status.sleeping !== null) return;
+    const wait = status.lastSentAt === null ? 0 : status.lastSentAt + this.statusIntervalMs - this.clock.now();
+    if (wait <= 0 || this.stopped) {
+      status.queued = true;
+      void this.enqueue(lane, 'status', () => this.flushStatus(lane));
+      return;
+    }
+    const controller = new AbortController();
+    status.sleeping = controller;
+    this.clock.sleep(wait, controller.signal).then(
+      () => {
+        if (status.sleeping !== controller) return;
+        status.sleeping = null;
+        this.scheduleStatus(lane);
+      },
+      () => {
+        // Aborted by stop(), which flushes itself.
+        if (status.sleeping === controller) status.sleeping = null;
+      },
+    );
+  }
+
+  private async flushStatus(lane: Lane): Promise<void> {
+    const status = lane.status;
+    status.queued = false;
+    if (!status.dirty) return;
+    status.dirty = false;
+    const doc = lane.doc;
+    status.lastSentAt = this.clock.now();
+    try {
+      const message = renderRunStatus(doc, this.clock.now(), { children: await this.children(doc) });
+      const existing = lane.posts.get('status');
+      if (existing === undefined) {
+        const outcome = await this.post(lane, { key: 'status', kind: 'status', cardOf: null, message, fallbackText: message.text, search: status.search });
+        if (outcome.adopted) await this.port.updateMessage({ channel: outcome.record.channel, ts: outcome.record.ts, text: message.text, blocks: message.blocks });
+      } else {
+        await this.port.updateMessage({ channel: existing.channel, ts: existing.ts, text: message.text, blocks: message.blocks });
+      }
+    } catch (error) {
+      // A lost status update is cosmetic: the next change (or the trailing update) retries it.
+      this.logger.warn({ runId: lane.runId, slackError: slackCode(error), err: asBotError(error).toJSON() }, 'slack publisher: status update failed');
+    } finally {
+      status.search = false;
+      this.scheduleStatus(lane);
+    }
+  }
+
+  private async children(doc: RunDoc): Promise<RunDoc[]> {
+    const docs: RunDoc[] = [];
+    for (const childId of doc.run.children.slice(0, STATUS_CHILDREN)) {
+      try {
+        docs.push(await this.harness.getRun(childId));
+      } catch {
+        // A child that fails to load is counted by the renderer but not listed.
+      }
+    }
+    return docs;
+  }
+
+  // ---- reconciliation ---------------------------------------------------------------------------
+
+  private async reconcileRun(lane: Lane): Promise<void> {
+    this.absorb(lane, await this.harness.getRun(lane.runId));
+    const { doc } = lane;
+    const run = doc.run;
+    if (!TERMINAL_STATUSES.includes(run.status) || lane.posts.has('status')) {
+      lane.status.search = !lane.posts.has('status');
+      this.markStatusDirty(lane);
+    }
+    for (const gate of run.gates) {
+      if (gate.status === 'cancelled' && !lane.posts.has(`gate:${gate.gateId}`)) continue;
+      await this.syncCard(lane, gate.gateId, true);
+      if (gate.status === 'pending' && gate.remindedAt !== null) await this.remind(lane, gate.gateId, true);
+    }
+    const ending = [...doc.trace].reverse().find((e) => e.event === 'run_completed' || e.event === 'run_failed' || e.event === 'run_cancelled');
+    if (TERMINAL_STATUSES.includes(run.status) && ending !== undefined) await this.postOutcome(lane, doc, ending, true);
+  }
+
+  // ---- App Home ---------------------------------------------------------------------------------
+
+  private wantHomeForGate(lane: Lane, gateId: string): void {
+    const gate = lane.doc.run.gates.find((g) => g.gateId === gateId);
+    for (const approver of gate?.approvers ?? []) this.wantHome(approver);
+  }
+
+  private wantHome(userId: string): void {
+    if (!this.homeRefresh || !HOME_USER_ID.test(userId)) return;
+    void this.queueHome(userId);
+  }
+
+  /**
+   * Queues one Home publish for `userId` on the shared Home queue; a user already waiting there
+   * shares that publish (it will read the store after this call). Never rejects.
+   */
+  private queueHome(userId: string): Promise<void> {
+    const waiting = this.homeWanted.get(userId);
+    if (waiting !== undefined) return waiting;
+    const run = this.homeChain.then(async () => {
+      this.homeWanted.delete(userId);
+      try {
+        await publishAppHome({ harness: this.harness, port: this.port, userId, now: this.clock.now() });
+      } catch (error) {
+        this.logger.warn({ userId, err: asBotError(error).toJSON() }, 'slack publisher: App Home publish failed');
+      }
+    });
+    this.homeWanted.set(userId, run);
+    this.homeChain = run;
+    return run;
+  }
+}
