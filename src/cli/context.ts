@@ -22,7 +22,7 @@ import { readDataDirLock } from '../store/data-dir-lock.ts';
 import { LowdbRunStore } from '../store/lowdb-run-store.ts';
 import type { RunListFilter } from '../store/port.ts';
 import type { RunDoc, RunIndexEntry } from '../store/run-schema.ts';
-import { ToolRegistry } from '../tools/registry.ts';
+import type { ToolRegistry } from '../tools/registry.ts';
 import type { RunRef } from './args.ts';
 import type { CliIo } from './output.ts';
 
