@@ -250,7 +250,9 @@ function readSlack(env: Env, secrets: Secrets, problems: string[]): SlackSetting
     if (Number.isInteger(parsed) && parsed >= 0 && parsed <= 65_535) port = parsed;
     else problems.push('PORT: expected an integer from 0 to 65535');
   }
-  return { mode, apiUrl, port };
+  // `explicit` only when SLACK_MODE chose the mode: `npm start` runs the local Slack workspace for an
+  // explicit SLACK_MODE=local and keeps the terminal demo when nothing was configured.
+  return { mode, apiUrl, port, ...(rawMode === undefined ? {} : { explicit: true }) };
 }
 
 function absolute(base: string, path: string): string {
@@ -313,9 +315,15 @@ export function loadConfig(options: LoadConfigOptions = {}): HarnessConfig {
     budgets: file.budgets,
     roles: { ...file.roles, dir: rolesDir },
     policy: file.policy,
+    agents: file.agents,
+    mcp: file.mcp,
     logLevel: file.logLevel,
     secrets,
-    slack,
+    slack: {
+      ...slack,
+      ...(file.slack.teamId === undefined ? {} : { teamId: file.slack.teamId }),
+      ...(file.slack.appId === undefined ? {} : { appId: file.slack.appId }),
+    },
     crashAt: envValue(env, 'BOT_CRASH_AT') ?? null,
   };
 }

@@ -34,6 +34,54 @@ export const BudgetConfig = z.strictObject({
   dailyTokensPerUser: z.int().positive().default(2_000_000),
 });
 
+/**
+ * Sub-agent limits and the monitor (issue C). A draft over a limit is refused with a clear,
+ * model-visible error; nothing is created.
+ */
+export const AgentsConfig = z.strictObject({
+  /** Deepest sub-agent allowed: the root run is depth 0, its children 1, grandchildren 2. */
+  maxDepth: z.int().nonnegative().max(5).default(2),
+  /** Sub-agents one run may have queued, running or waiting at once (finished ones do not count). */
+  maxChildrenPerRun: z.int().positive().max(50).default(5),
+  /** Model tokens (input + output) a whole tree may have used before it may draft another agent. */
+  maxTreeTokens: z.int().positive().default(1_000_000),
+  /** Upper bound of one `await_agent` call; the tool's own timeout is set just above it. */
+  maxAwaitSeconds: z.int().positive().max(3600).default(600),
+  /** Character budget of `get_task_context` (root task, own task, finished children's results). */
+  contextChars: z.int().positive().max(100_000).default(8000),
+  monitor: z
+    .strictObject({
+      /** A running run with no new event for this long is stalled (an in-flight await_agent excepted). */
+      stallMs: z.int().positive().default(300_000),
+      /** Identical tool calls (same tool, same arguments) within the window: warn, then stop. */
+      loopWarnAt: z.int().min(2).default(3),
+      loopStopAt: z.int().min(2).default(5),
+      /** How many recent steps the loop detector looks at. */
+      window: z.int().min(2).max(100).default(10),
+    })
+    .default({ stallMs: 300_000, loopWarnAt: 3, loopStopAt: 5, window: 10 }),
+});
+export type AgentsConfig = z.infer<typeof AgentsConfig>;
+
+/** The harness's own MCP tools (issue C): which role categories get the lifecycle tools. */
+export const McpConfig = z.strictObject({
+  /** Role categories whose runs get draft_agent / await_agent / kill_agent besides the read-only three. */
+  fullAccessCategories: z.array(z.enum(['conversational', 'worker', 'reviewer'])).default(['conversational']),
+});
+export type McpConfig = z.infer<typeof McpConfig>;
+
+/**
+ * Optional Slack identity checks (the tokens and the mode come from the environment). A click or
+ * submission from another workspace or app is refused (DESIGN.md §3). `teamId` defaults to the
+ * team `auth.test` reports at startup; without `appId` the first payload that arrives over the
+ * authenticated transport pins it (docs/architecture/slack-ingress.md §11).
+ */
+export const SlackFileConfig = z.strictObject({
+  teamId: z.string().regex(/^[TE][A-Z0-9_]{1,40}$/).optional(),
+  appId: z.string().regex(/^A[A-Z0-9_]{1,40}$/).optional(),
+});
+export type SlackFileConfig = z.infer<typeof SlackFileConfig>;
+
 export const FileConfig = z.strictObject({
   /** Where run files, the index, the audit log and the lock live. */
   dataDir: z.string().min(1).default('data'),
@@ -52,6 +100,9 @@ export const FileConfig = z.strictObject({
     })
     .default({ dir: 'roles', default: 'writer' }),
   policy: PolicyConfig.default(PolicyConfig.parse({})),
+  agents: AgentsConfig.default(AgentsConfig.parse({})),
+  mcp: McpConfig.default(McpConfig.parse({})),
+  slack: SlackFileConfig.default({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type FileConfig = z.infer<typeof FileConfig>;
@@ -76,10 +127,16 @@ export interface SlackSettings {
   apiUrl: string | null;
   /** `PORT`: the HTTP receiver's port in `http` mode and the local workspace's port in `local` mode. */
   port: number;
+  /** True when `SLACK_MODE` set the mode (absent when it was inferred from the tokens). */
+  explicit?: boolean;
+  /** `slack.teamId` in the config file: the only workspace whose payloads are accepted. */
+  teamId?: string;
+  /** `slack.appId` in the config file: the only app whose payloads are accepted. */
+  appId?: string;
 }
 
 /** The validated, resolved configuration every module receives. */
-export interface HarnessConfig extends Omit<FileConfig, 'dataDir' | 'workspace'> {
+export interface HarnessConfig extends Omit<FileConfig, 'dataDir' | 'workspace' | 'slack'> {
   /** Absolute path of the config file that was read (or would have been). */
   configPath: string;
   /** Absolute. */

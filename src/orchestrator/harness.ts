@@ -102,6 +102,8 @@ export class Harness {
       throw new UsageError(`unknown role "${roleName}"; known roles: ${known}`);
     }
     const runId = input.runId === undefined ? newRunId(deps.clock.now()) : assertRunId(input.runId);
+    // Sub-agents share their root's slot: only runs a person started count against their cap.
+    if (input.parentRunId !== undefined) return this.createAdmitted(input, runId, role, task);
     // Reserved before the first await, so a burst of parallel starts cannot all pass the check.
     this.quota.admit(input.requestedBy.userId, runId);
     try {
@@ -362,8 +364,23 @@ export class Harness {
     return this.runner.drive(runId);
   }
 
-  /** Cancels a run (and, through issue C's tree, its children); aborts in-flight work. */
+  /**
+   * Cancels a run and, recursively, every non-terminal sub-agent below it (DESIGN.md §2: killing a
+   * parent cascades); aborts the in-flight work of each (its tool or model call sees the signal).
+   * Each cancelled sub-agent gets `run_cancelled` and its parent one `subagent_killed`.
+   * @throws InvalidStateError when `runId` itself is already terminal.
+   */
   async cancel(runId: string, actor: Actor, reason = 'cancelled'): Promise<RunDoc> {
+    const doc = await this.cancelOne(runId, actor, reason);
+    // Issue C: the parent learns who killed its child (Slack's Kill button and kill_agent both
+    // come here), then the cascade walks down. A terminal child is skipped but still walked: a
+    // child that finished without awaiting its own children must not leave them running.
+    if (doc.run.parentRunId !== null) await this.recordKilled(doc.run.parentRunId, runId, actor, reason, false);
+    await this.cancelDescendants(doc.run, actor, `${reason} (cascaded from ${runId})`);
+    return doc;
+  }
+
+  private async cancelOne(runId: string, actor: Actor, reason: string): Promise<RunDoc> {
     const doc = await this.committer.commit(assertRunId(runId), (draft): RunEventInput[] => {
       if (!NON_TERMINAL.includes(draft.run.status)) {
         throw new InvalidStateError(`run ${runId} is ${draft.run.status}; it cannot be cancelled`, { runId });
@@ -373,6 +390,38 @@ export class Harness {
     this.runner.abort(runId, new InvalidStateError(`run ${runId} was cancelled`));
     for (const gate of doc.run.gates) if (gate.status === 'cancelled' && gate.decidedBy === null) await this.audit(gate, 'cancelled', actor, reason);
     return doc;
+  }
+
+  /** Issue C cascade: cancels the non-terminal runs under `parent`, depth first. */
+  private async cancelDescendants(parent: RunDoc['run'], actor: Actor, reason: string): Promise<void> {
+    for (const childId of parent.children) {
+      const child = await this.deps.store.get(childId);
+      if (!child) continue;
+      let current = child.run;
+      if (NON_TERMINAL.includes(current.status)) {
+        try {
+          current = (await this.cancelOne(childId, actor, reason)).run;
+          await this.recordKilled(parent.runId, childId, actor, reason, true);
+        } catch (error) {
+          // The child ended between the read and the commit: nothing to cancel, keep walking.
+          if (!(error instanceof InvalidStateError)) throw error;
+          current = (await this.deps.store.get(childId))?.run ?? current;
+        }
+      }
+      await this.cancelDescendants(current, actor, reason);
+    }
+  }
+
+  /** Issue C: the parent's record that a sub-agent was killed (an annotation, legal in any status). */
+  private async recordKilled(parentRunId: string, childRunId: string, actor: Actor, reason: string, cascade: boolean): Promise<void> {
+    try {
+      await this.committer.commit(parentRunId, [
+        { event: 'subagent_killed', detail: { childRunId, by: actor.userId, source: actor.source, reason, cascade } },
+      ]);
+    } catch (error) {
+      // The child is cancelled already; a missing parent must not turn the kill into a failure.
+      this.deps.logger.error({ runId: parentRunId, childRunId, err: asBotError(error).toJSON() }, 'recording subagent_killed failed');
+    }
   }
 
   /** Drives every run left queued or running by a previous process. Returns their ids. */

@@ -52,12 +52,15 @@ export class UserQuota {
   observe(doc: RunDoc, events: readonly TraceEvent[], now: number): void {
     const { run } = doc;
     const userId = run.requestedBy.userId;
-    if (run.status === 'queued' || run.status === 'running') {
-      const runs = this.active.get(userId) ?? new Set<string>();
-      runs.add(run.runId);
-      this.active.set(userId, runs);
-    } else {
-      this.release(userId, run.runId);
+    // Sub-agents hold no slot of their own (they share their root's); their tokens still count.
+    if (run.parentRunId === null) {
+      if (run.status === 'queued' || run.status === 'running') {
+        const runs = this.active.get(userId) ?? new Set<string>();
+        runs.add(run.runId);
+        this.active.set(userId, runs);
+      } else {
+        this.release(userId, run.runId);
+      }
     }
     this.rollDay(now);
     for (const event of events) {

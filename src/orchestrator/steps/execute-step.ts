@@ -169,6 +169,9 @@ async function withTimeout<T>(
   name: string,
   clock: StepContext['deps']['clock'],
 ): Promise<T> {
+  // A listener added to an already-aborted signal never fires: a cancel that landed between
+  // tool_start and here must still stop the tool before it starts.
+  if (outer.aborted) throw outer.reason;
   const controller = new AbortController();
   const timerStop = new AbortController();
   const onOuterAbort = (): void => controller.abort(outer.reason);

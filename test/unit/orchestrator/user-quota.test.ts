@@ -73,3 +73,14 @@ describe('daily token budget (P18)', () => {
     expect((await store.list({ status: 'failed' })).length).toBe(2);
   });
 });
+
+describe('sub-agents and the active-run cap', () => {
+  it('does not count a run started by an agent against its user (it shares its root slot)', async () => {
+    fixture = makeHarness({ model: fixedUsageModel(1), budgets: { maxActiveRunsPerUser: 1 } });
+    const { harness } = fixture;
+    const root = await harness.createRun({ task: 'root', requestedBy });
+    const child = await harness.createRun({ task: 'child', requestedBy: { userId: REQUESTER, source: 'agent' }, parentRunId: root.run.runId });
+    expect(child.run.parentRunId).toBe(root.run.runId);
+    await expect(harness.createRun({ task: 'second root', requestedBy })).rejects.toThrow(/already has 1 runs in progress/);
+  });
+});

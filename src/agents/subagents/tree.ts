@@ -1,0 +1,68 @@
+/**
+ * Reading a run tree (a root run and its sub-agents) from the store. Pure helpers plus one
+ * bounded walk; nothing here writes. The tree is followed through `run.children` (what the parent
+ * recorded with `subagent_drafted`), so its cost grows with the tree, never with the store.
+ */
+import type { RunStore } from '../../store/port.ts';
+import { type Gate, type RunDoc, type RunState, type RunStatus, TERMINAL_STATUSES } from '../../store/run-schema.ts';
+
+/** The most runs one walk reads; a deeper or wider tree is cut off (the limits keep trees far smaller). */
+export const MAX_TREE_NODES = 500;
+
+/** True for `completed`, `failed` and `cancelled`. */
+export function isTerminal(status: RunStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** Model tokens (input + output) the run has used. */
+export function runTokens(run: RunState): number {
+  return run.usage.inputTokens + run.usage.outputTokens;
+}
+
+/** The run's pending gate, if it waits for one. */
+export function pendingGate(run: RunState): Gate | undefined {
+  return run.gates.find((gate) => gate.status === 'pending');
+}
+
+/** One line, at most `max` characters (an ellipsis marks a cut). */
+export function preview(text: string, max: number): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > max ? `${oneLine.slice(0, Math.max(0, max - 1))}…` : oneLine;
+}
+
+/**
+ * The run `rootId` and everything below it, breadth first (the root first). Children missing from
+ * the store are skipped. Reads at most {@link MAX_TREE_NODES} documents.
+ */
+export async function loadSubtree(store: RunStore, rootId: string): Promise<RunDoc[]> {
+  const root = await store.get(rootId);
+  if (!root) return [];
+  const out: RunDoc[] = [root];
+  const seen = new Set<string>([rootId]);
+  for (let i = 0; i < out.length && out.length < MAX_TREE_NODES; i += 1) {
+    for (const childId of out[i]?.run.children ?? []) {
+      if (seen.has(childId) || out.length >= MAX_TREE_NODES) continue;
+      seen.add(childId);
+      const child = await store.get(childId);
+      if (child) out.push(child);
+    }
+  }
+  return out;
+}
+
+/** The direct children of `run` that exist in the store, in drafting order. */
+export async function loadChildren(store: RunStore, run: RunState): Promise<RunDoc[]> {
+  const out: RunDoc[] = [];
+  for (const childId of run.children) {
+    const child = await store.get(childId);
+    if (child) out.push(child);
+  }
+  return out;
+}
+
+/** The result or error text of a finished run, for previews and context. */
+export function outcomeText(run: RunState): string {
+  if (run.status === 'completed') return run.result ?? '';
+  if (run.error) return `${run.error.code}: ${run.error.message}`;
+  return run.status;
+}
