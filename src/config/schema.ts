@@ -74,7 +74,7 @@ export type McpConfig = z.infer<typeof McpConfig>;
  * Optional Slack identity checks (the tokens and the mode come from the environment). A click or
  * submission from another workspace or app is refused (DESIGN.md §3). `teamId` defaults to the
  * team `auth.test` reports at startup; without `appId` the first payload that arrives over the
- * authenticated transport pins it (docs/architecture/slack-ingress.md §11).
+ * authenticated transport pins it (docs/architecture/slack-ingress.md §14).
  */
 export const SlackFileConfig = z.strictObject({
   teamId: z.string().regex(/^[TE][A-Z0-9_]{1,40}$/).optional(),

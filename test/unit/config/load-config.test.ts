@@ -120,8 +120,8 @@ describe('loadConfig: validation errors', () => {
   });
 
   it('names an unknown top-level key', async () => {
-    await writeFile(join(dir, 'config.yaml'), 'slack: {}\n');
-    expectConfigError(() => loadConfig({ env: {}, cwd: dir }), ['slack: unknown key']);
+    await writeFile(join(dir, 'config.yaml'), 'slakc: {}\n');
+    expectConfigError(() => loadConfig({ env: {}, cwd: dir }), ['slakc: unknown key']);
   });
 
   it('names the key of a bad value and never prints the value', async () => {
@@ -255,7 +255,7 @@ describe('loadConfig: environment', () => {
       cwd: dir,
       env: { SLACK_MODE: 'http', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'sign-123', PORT: '8080', SLACK_API_URL: 'http://127.0.0.1:9/api/' },
     });
-    expect(http.slack).toEqual({ mode: 'http', apiUrl: 'http://127.0.0.1:9/api/', port: 8080 });
+    expect(http.slack).toEqual({ mode: 'http', apiUrl: 'http://127.0.0.1:9/api/', port: 8080, explicit: true });
     expect(loadConfig({ cwd: dir, env: { SLACK_MODE: 'local', SLACK_BOT_TOKEN: 'xoxb-1' } }).slack.mode).toBe('local');
   });
 
