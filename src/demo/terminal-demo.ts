@@ -16,6 +16,7 @@ const REQUESTER = 'U_REQUESTER';
 
 /** Runs the demo loop until the input ends or the user types `quit`. */
 export async function runTerminalDemo(runtime: Runtime, rl: ReadlineInterface, print: Print): Promise<void> {
+  lineReader(rl); // start buffering input now, before anything awaits
   const { harness, config, policy } = runtime;
   const approvers = policy.config.approvers.default;
   print(`slack-harness · offline demo · model ${runtime.model.name} · data ${config.dataDir}`);
@@ -74,13 +75,29 @@ async function decide(
   return 'later';
 }
 
-async function ask(rl: ReadlineInterface, prompt: string): Promise<string | undefined> {
-  try {
-    return await rl.question(prompt);
-  } catch {
-    // The input closed (Ctrl-D or end of piped input): treat it as "quit".
-    return undefined;
+const lineReaders = new WeakMap<ReadlineInterface, AsyncIterator<string>>();
+
+/** The buffered line iterator of `rl`, created on first use (call it before any await). */
+function lineReader(rl: ReadlineInterface): AsyncIterator<string> {
+  let lines = lineReaders.get(rl);
+  if (!lines) {
+    lines = rl[Symbol.asyncIterator]();
+    lineReaders.set(rl, lines);
   }
+  return lines;
+}
+
+/**
+ * Prompts and reads the next line. Lines are read through readline's async iterator, which
+ * buffers them: `rl.question` drops lines typed (or piped) while no question is pending, e.g.
+ * while a run executes. Undefined when the input ended (Ctrl-D, end of piped input).
+ */
+async function ask(rl: ReadlineInterface, prompt: string): Promise<string | undefined> {
+  const lines = lineReader(rl);
+  rl.setPrompt(prompt);
+  rl.prompt();
+  const next = await lines.next();
+  return next.done ? undefined : next.value;
 }
 
 function describeEvent(event: TraceEvent): string | null {
