@@ -354,13 +354,35 @@ export class Harness {
 
   /** An operator's choice for a run in `needs_attention`. */
   async resolveAttention(runId: string, action: 'retry' | 'skip', actor: Actor): Promise<RunDoc> {
+    let refusal: ApprovalAuthError | undefined;
     await this.committer.commit(assertRunId(runId), (draft): RunEventInput[] => {
       const attention = draft.run.attention;
       if (draft.run.status !== 'needs_attention' || attention === null) {
         throw new InvalidStateError(`run ${runId} is ${draft.run.status}, not needs_attention`, { runId });
       }
+      // Retrying may repeat a side effect: only someone who could approve it may decide, under the
+      // same four-eyes rule as its gate.
+      const step = draft.run.steps.find((s) => s.stepId === attention.stepId);
+      const gate = draft.run.gates.find((g) => g.gateId === step?.gateId);
+      const policy = this.deps.policy.config;
+      const approvers = gate?.approvers ?? (step?.category ? policy.approvers.categories[step.category] : undefined) ?? policy.approvers.default;
+      const fourEyes = gate?.fourEyes ?? policy.fourEyes;
+      const denied =
+        fourEyes && actor.userId === draft.run.requestedBy.userId
+          ? 'four-eyes rule: the person who asked for this cannot decide how it continues'
+          : approvers.includes(actor.userId)
+            ? null
+            : `you are not an approver for ${step?.category ?? 'this'} actions`;
+      if (denied !== null) {
+        refusal = new ApprovalAuthError(denied, { runId });
+        return [{ event: 'approval_refused', stepId: attention.stepId, detail: { gateId: gate?.gateId ?? 'none', userId: actor.userId, reason: denied, source: actor.source } }];
+      }
       return [{ event: 'attention_resolved', stepId: attention.stepId, detail: { stepId: attention.stepId, action, by: actor.userId } }];
     });
+    if (refusal) {
+      await this.auditEntry(runId, undefined, 'refused', actor, refusal.message);
+      throw refusal;
+    }
     return this.runner.drive(runId);
   }
 

@@ -129,6 +129,40 @@ describe('budgets (P18)', () => {
   });
 });
 
+describe('more budgets (P18)', () => {
+  it('fails the run at maxToolCalls', async () => {
+    const list = (): ScriptedStep => ({ calls: [{ name: 'workspace_list', args: {} }] });
+    fixture = makeHarness({ model: ScriptedModel.fromSteps(Array.from({ length: 6 }, list)), budgets: { maxToolCalls: 2 } });
+    const doc = await fixture.harness.startRun({ task: 'list', requestedBy });
+    expect(doc.run.status).toBe('failed');
+    expect(doc.run.error?.message).toMatch(/max tool calls exceeded: 2 of 2/);
+    expect(doc.run.usage.toolCalls).toBe(2);
+  });
+
+  it('fails the run at maxTokens before the next model call', async () => {
+    const model: ModelPort = {
+      name: 'hungry',
+      complete: async () => ({ content: null, toolCalls: [{ id: `c${Math.random()}`, name: 'workspace_list', argumentsJson: '{}' }], usage: { inputTokens: 400, outputTokens: 200 } }),
+    };
+    fixture = makeHarness({ model, budgets: { maxTokens: 1_000 } });
+    const doc = await fixture.harness.startRun({ task: 'spend', requestedBy });
+    expect(doc.run.status).toBe('failed');
+    expect(doc.run.error?.message).toMatch(/max tokens exceeded: 1200 of 1000/);
+    expect(doc.run.usage.turns).toBe(2);
+  });
+});
+
+describe('a failed run cannot be resumed (seed defect #2)', () => {
+  it('refuses resume and re-executes nothing', async () => {
+    const bad = { calls: [{ name: 'workspace_read', rawArguments: 'not json' }] };
+    fixture = makeHarness({ model: ScriptedModel.fromSteps([bad, bad, bad]) });
+    const failed = await fixture.harness.startRun({ task: 'read', requestedBy });
+    expect(failed.run.status).toBe('failed');
+    await expect(fixture.harness.resume(failed.run.runId, cli(APPROVER))).rejects.toThrow(/is failed; there is nothing to resume/);
+    expect((await fixture.harness.getRun(failed.run.runId)).trace).toHaveLength(failed.trace.length);
+  });
+});
+
 describe('retries', () => {
   it('retries a retryable model error with backoff and fails on a non-retryable one', async () => {
     let calls = 0;
@@ -203,6 +237,12 @@ describe('an interrupted side effect fails closed', () => {
     expect(attention.run.status).toBe('needs_attention');
     expect(attention.run.attention?.reason).toMatch(/not idempotent/);
     expect(ledger.entries).toEqual([]);
+
+    // Retrying may repeat the side effect: the requester and non-approvers may not decide it.
+    await expect(harness.resolveAttention(runId, 'retry', cli(REQUESTER))).rejects.toThrow(/four-eyes/);
+    await expect(harness.resolveAttention(runId, 'retry', cli('U_VIEWER'))).rejects.toThrow(/not an approver/);
+    expect(ledger.entries).toEqual([]);
+    expect((await harness.getRun(runId)).run.status).toBe('needs_attention');
 
     const retried = await harness.resolveAttention(runId, 'retry', cli(APPROVER));
     expect(ledger.entries.map((e) => e.key)).toEqual([`${runId}:0.0`]);
