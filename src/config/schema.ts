@@ -30,6 +30,8 @@ export const BudgetConfig = z.strictObject({
   maxArgumentsBytes: z.int().positive().default(64 * 1024),
   /** Runs one user may have queued or running at once; more are refused with a clear message (P18). */
   maxActiveRunsPerUser: z.int().positive().default(3),
+  /** Runs one Slack channel may have queued or running at once (P18). */
+  maxActiveRunsPerChannel: z.int().positive().default(10),
   /** Model tokens (input + output) one user's runs may use per UTC day (P18). */
   dailyTokensPerUser: z.int().positive().default(2_000_000),
 });

@@ -105,11 +105,12 @@ export class Harness {
     // Sub-agents share their root's slot: only runs a person started count against their cap.
     if (input.parentRunId !== undefined) return this.createAdmitted(input, runId, role, task);
     // Reserved before the first await, so a burst of parallel starts cannot all pass the check.
-    this.quota.admit(input.requestedBy.userId, runId);
+    const channel = input.origin?.kind === 'slack' ? input.origin.channel : undefined;
+    this.quota.admit(input.requestedBy.userId, runId, channel);
     try {
       return await this.createAdmitted(input, runId, role, task);
     } catch (error) {
-      this.quota.release(input.requestedBy.userId, runId);
+      this.quota.release(input.requestedBy.userId, runId, channel);
       throw error;
     }
   }

@@ -11,7 +11,13 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface UserQuotaLimits {
   maxActiveRunsPerUser: number;
+  maxActiveRunsPerChannel: number;
   dailyTokensPerUser: number;
+}
+
+/** The admission keys of a run: its user, and its Slack channel when it has one. */
+function slotKeys(userId: string, channel: string | undefined): string[] {
+  return channel === undefined ? [`user:${userId}`] : [`user:${userId}`, `channel:${channel}`];
 }
 
 export class UserQuota {
@@ -26,26 +32,38 @@ export class UserQuota {
   ) {}
 
   /**
-   * Reserves an active slot for `runId`, or throws when the user already has the maximum.
-   * Call {@link release} if the run is not created after all.
+   * Reserves an active slot for `runId` under its user (and channel, for Slack runs), or throws
+   * when either already has the maximum. Call {@link release} if the run is not created after all.
    */
-  admit(userId: string, runId: string): void {
-    const runs = this.active.get(userId) ?? new Set<string>();
-    if (runs.size >= this.limits.maxActiveRunsPerUser) {
+  admit(userId: string, runId: string, channel?: string): void {
+    const users = this.active.get(`user:${userId}`)?.size ?? 0;
+    if (users >= this.limits.maxActiveRunsPerUser) {
       throw new BudgetExceededError(
-        `${userId} already has ${runs.size} runs in progress (the limit is ${this.limits.maxActiveRunsPerUser}); wait for one to finish or pause`,
+        `${userId} already has ${users} runs in progress (the limit is ${this.limits.maxActiveRunsPerUser}); wait for one to finish or pause`,
         { details: { limit: 'maxActiveRunsPerUser', value: this.limits.maxActiveRunsPerUser } },
       );
     }
-    runs.add(runId);
-    this.active.set(userId, runs);
+    const channels = channel === undefined ? 0 : (this.active.get(`channel:${channel}`)?.size ?? 0);
+    if (channel !== undefined && channels >= this.limits.maxActiveRunsPerChannel) {
+      throw new BudgetExceededError(
+        `this channel already has ${channels} runs in progress (the limit is ${this.limits.maxActiveRunsPerChannel}); wait for one to finish or pause`,
+        { details: { limit: 'maxActiveRunsPerChannel', value: this.limits.maxActiveRunsPerChannel } },
+      );
+    }
+    for (const key of slotKeys(userId, channel)) {
+      const runs = this.active.get(key) ?? new Set<string>();
+      runs.add(runId);
+      this.active.set(key, runs);
+    }
   }
 
-  /** Frees a slot (the run paused, ended, or was never created). */
-  release(userId: string, runId: string): void {
-    const runs = this.active.get(userId);
-    runs?.delete(runId);
-    if (runs?.size === 0) this.active.delete(userId);
+  /** Frees a run's slots (it paused, ended, or was never created). */
+  release(userId: string, runId: string, channel?: string): void {
+    for (const key of slotKeys(userId, channel)) {
+      const runs = this.active.get(key);
+      runs?.delete(runId);
+      if (runs?.size === 0) this.active.delete(key);
+    }
   }
 
   /** Follows every commit: slots track queued/running runs, tokens track model usage. */
@@ -54,12 +72,15 @@ export class UserQuota {
     const userId = run.requestedBy.userId;
     // Sub-agents hold no slot of their own (they share their root's); their tokens still count.
     if (run.parentRunId === null) {
+      const channel = run.origin.kind === 'slack' ? run.origin.channel : undefined;
       if (run.status === 'queued' || run.status === 'running') {
-        const runs = this.active.get(userId) ?? new Set<string>();
-        runs.add(run.runId);
-        this.active.set(userId, runs);
+        for (const key of slotKeys(userId, channel)) {
+          const runs = this.active.get(key) ?? new Set<string>();
+          runs.add(run.runId);
+          this.active.set(key, runs);
+        }
       } else {
-        this.release(userId, run.runId);
+        this.release(userId, run.runId, channel);
       }
     }
     this.rollDay(now);

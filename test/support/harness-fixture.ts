@@ -95,6 +95,7 @@ export function makeHarness(options: FixtureOptions & { model: ModelPort }): Fix
       maxInputChars: 20_000,
       maxArgumentsBytes: 64 * 1024,
       maxActiveRunsPerUser: 5,
+      maxActiveRunsPerChannel: 20,
       dailyTokensPerUser: 10_000_000,
       ...options.budgets,
     },

@@ -84,3 +84,19 @@ describe('sub-agents and the active-run cap', () => {
     await expect(harness.createRun({ task: 'second root', requestedBy })).rejects.toThrow(/already has 1 runs in progress/);
   });
 });
+
+describe('per-channel admission (P18)', () => {
+  it('caps the runs in progress in one Slack channel across users, and leaves other channels alone', async () => {
+    fixture = makeHarness({ model: fixedUsageModel(1), budgets: { maxActiveRunsPerChannel: 2 } });
+    const { harness } = fixture;
+    const origin = (channel: string, n: number) => ({ kind: 'slack' as const, teamId: 'T1', channel, threadTs: `1.${n}` });
+    const inOps = (user: string, n: number) => harness.createRun({ task: `t${n}`, requestedBy: { userId: user, source: 'slack' }, origin: origin('C_OPS', n) });
+
+    await inOps('U_A', 1);
+    await inOps('U_B', 2);
+    await expect(inOps('U_C', 3)).rejects.toThrow(/this channel already has 2 runs in progress/);
+    await expect(
+      harness.createRun({ task: 'elsewhere', requestedBy: { userId: 'U_C', source: 'slack' }, origin: origin('C_GENERAL', 4) }),
+    ).resolves.toMatchObject({ run: { status: 'queued' } });
+  });
+});
