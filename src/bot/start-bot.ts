@@ -9,6 +9,7 @@
  */
 import type { App, Logger as BoltLogger } from '@slack/bolt';
 import { WebClient, type RetryOptions } from '@slack/web-api';
+import { startAdminServer } from '../admin/index.ts';
 import { createRuntime, type Runtime } from '../app/create-runtime.ts';
 import type { HarnessConfig } from '../config/schema.ts';
 import type { ModelPort } from '../model/port.ts';
@@ -84,6 +85,8 @@ export interface BotHandle {
   readonly port: number | null;
   /** Runs left unfinished by the previous process and resumed at startup. */
   readonly recovered: readonly string[];
+  /** Absolute path of the admin socket the operator CLI writes through (docs/architecture/admin-socket.md). */
+  readonly adminSocket: string;
   /**
    * Stops taking input (transport), stops driving runs (they stay persisted and resume at the next
    * start), flushes pending Slack posts, and releases the store. Idempotent; never rejects.
@@ -237,6 +240,11 @@ export async function startBot(config: HarnessConfig, options: StartBotOptions =
 
     const recovered = await harness.recover();
 
+    // The operator CLI's writes arrive here while the bot holds the lock; closed before the
+    // harness stops, so no CLI write lands on a stopping harness.
+    const admin = await startAdminServer({ harness, dataDir: config.dataDir, logger });
+    cleanups.push(() => admin.close());
+
     const sweepEvery = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
     let sweeping = false;
     const sweeper = setInterval(() => {
@@ -274,6 +282,7 @@ export async function startBot(config: HarnessConfig, options: StartBotOptions =
           mcp: 'not configured yet',
           grantedScopes: installation.grantedScopes,
           recovered: recovered.length,
+          adminSocket: admin.path,
         },
       },
       `slack-harness started: ${config.slack.mode} mode, ${config.model.provider} model, policy ${runtime.policy.version.slice(0, 12)}`,
@@ -289,6 +298,7 @@ export async function startBot(config: HarnessConfig, options: StartBotOptions =
       installation,
       port: started.port,
       recovered,
+      adminSocket: admin.path,
       stop() {
         stopping ??= undo().then(() => logger.info({}, 'slack-harness stopped'));
         return stopping;

@@ -66,6 +66,7 @@ const COMPONENTS: Blueprint['components'] = [
   { name: 'tools', path: 'src/tools', responsibility: 'registry (schema, category, risk, idempotency) and built-in tools' },
   { name: 'agents', path: 'src/agents', responsibility: 'roles loaded from markdown files' },
   { name: 'model', path: 'src/model', responsibility: 'ModelPort: scripted (offline) or OpenAI-compatible; doctor' },
+  { name: 'admin', path: 'src/admin', responsibility: 'admin socket: the running bot applies the CLI\'s writes (owner-only Unix socket)' },
   { name: 'store', path: 'src/store', responsibility: 'one durable JSON document per run, index, data-dir lock' },
   { name: 'trace', path: 'src/trace', responsibility: 'summaries, handoffs, exports, hash-chained audit log' },
   { name: 'memory', path: 'src/memory', responsibility: 'working context, session state, retrieval over a run' },
@@ -73,7 +74,7 @@ const COMPONENTS: Blueprint['components'] = [
 ];
 
 const LIMITATIONS = [
-  'CLI writes (start, approve, reject, resume, cancel, retry-step, skip-step) need the data-dir lock, so they are refused while the bot runs; handing them to the running bot over a local admin socket is planned.',
+  'While the bot runs, CLI writes (start, approve, reject, resume, cancel, retry-step, skip-step) go to it over <dataDir>/admin.sock, a Unix socket (Linux; the CLI must run as the bot\'s user on the same host), with requests of at most 64 KiB.',
   'One writing process per data directory (a pid lock on one host); there is no multi-host deployment.',
   'The scripted model (the offline default) follows fixed scenarios; real reasoning needs model.provider: openai.',
   '`harness start` runs the role named by --role, else roles.default.',

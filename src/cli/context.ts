@@ -4,12 +4,17 @@
  * - **read** ({@link openReadContext}): config, policy, tools and roles, and the run store opened
  *   WITHOUT the data-dir lock (the bot may be running). It creates nothing on disk: when the data
  *   directory does not exist, the store reads as empty instead of being created.
- * - **write** ({@link withWriteRuntime}): the full runtime from `createRuntime` with the lock
- *   taken, so the CLI applies a change with exactly the checks the bot applies. When another live
- *   process holds the lock, the command is refused with the holder's pid.
+ * - **write** ({@link applyWrite}): one admin request (src/admin/protocol.ts). While a live bot
+ *   holds the data-dir lock, the request goes to the bot over its admin socket and the bot applies
+ *   it; otherwise the CLI takes the lock (`createRuntime`) and applies it itself. Both paths call
+ *   the same Harness method through `applyAdminRequest`, so the checks are exactly the bot's. When
+ *   a live process holds the lock and its socket does not take the request, the command is refused
+ *   with the holder's pid.
  */
 import { buildCatalogs } from '../app/create-runtime.ts';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { type AdminRequest, type AdminResult, adminSocketPath, applyAdminRequest, callAdminSocket, errorFromWire, parseAdminRequest } from '../admin/index.ts';
 import type { RoleCatalog } from '../agents/role-types.ts';
 import type { Runtime } from '../app/create-runtime.ts';
 import { loadConfig, secretValues } from '../config/load-config.ts';
@@ -125,9 +130,13 @@ export function cliLogger(config: HarnessConfig): Logger {
 
 /**
  * Resolves `ref` read-only first (so an unknown or missing run creates nothing, not even the data
- * directory), then opens the writable runtime and runs `fn` with the run's id.
+ * directory), builds the request for the run's id and applies it: through the running bot's admin
+ * socket when a live bot holds the data-dir lock, otherwise under the lock in this process.
+ * @throws UsageError for an invalid request (exit 2); the Harness's typed errors, whichever
+ * process raised them; StoreLockedError when a live process owns the data directory and its
+ * admin socket is missing or does not answer.
  */
-export async function withWriteRuntime<T>(ctx: CliContext, ref: RunRef | undefined, fn: (runtime: Runtime, runId: string | undefined) => Promise<T>): Promise<T> {
+export async function applyWrite(ctx: CliContext, ref: RunRef | undefined, build: (runId: string | undefined) => AdminRequest): Promise<AdminResult> {
   const config = loadCliConfig(ctx);
   let runId: string | undefined;
   if (ref !== undefined) {
@@ -138,30 +147,59 @@ export async function withWriteRuntime<T>(ctx: CliContext, ref: RunRef | undefin
       await runs.close();
     }
   }
-  const runtime = await openWritable(ctx, config);
+  const request = parseAdminRequest(build(runId));
+  const viaBot = await sendToBot(config, request);
+  if (viaBot.kind === 'answered') return viaBot.result;
+  const runtime = await openWritable(ctx, config, viaBot.note);
   try {
-    return await fn(runtime, runId);
+    return await applyAdminRequest(runtime.harness, request);
   } finally {
     await runtime.close();
   }
 }
 
+type BotAttempt = { kind: 'answered'; result: AdminResult } | { kind: 'not-sent'; note?: string };
+
+/**
+ * Hands `request` to the bot when a live process on this host holds the lock. Returns `not-sent`
+ * when there is no live holder or its socket could not be reached (nothing was applied).
+ */
+async function sendToBot(config: HarnessConfig, request: AdminRequest): Promise<BotAttempt> {
+  const holder = await readDataDirLock(config.dataDir).catch(() => null);
+  if (holder === null || !holder.alive || holder.hostname !== hostname()) return { kind: 'not-sent' };
+  const path = adminSocketPath(config.dataDir);
+  let delivery;
+  try {
+    // The bot drives the run until it pauses or ends, as this process would: bounded by the run's wall-time budget.
+    delivery = await callAdminSocket(path, request, { timeoutMs: config.budgets.maxWallMs + 60_000 });
+  } catch (error) {
+    if (error instanceof StoreLockedError) {
+      throw new StoreLockedError(`the bot (pid ${holder.pid}) owns ${config.dataDir}, and ${error.message}`, { cause: error, details: { ...error.details, pid: holder.pid } });
+    }
+    throw error;
+  }
+  if (!delivery.delivered) return { kind: 'not-sent', note: delivery.reason };
+  if (!delivery.response.ok) throw errorFromWire(delivery.response.error);
+  return { kind: 'answered', result: delivery.response.result };
+}
+
 /**
  * `createRuntime` with the lock, or a refusal naming who owns the data directory.
+ * @param adminNote why the owner's admin socket did not take the request, for the refusal.
  * @throws StoreLockedError "the bot (pid N) owns <dataDir>; ..." when a live process holds it.
  */
-export async function openWritable(ctx: CliContext, config: HarnessConfig): Promise<Runtime> {
+export async function openWritable(ctx: CliContext, config: HarnessConfig, adminNote?: string): Promise<Runtime> {
   // Loaded on demand: the runtime pulls in the model SDKs, which read commands never need.
   const { createRuntime } = await import('../app/create-runtime.ts');
   try {
     return await createRuntime(config, { lock: true, logger: cliLogger(config) });
   } catch (error) {
     if (!(error instanceof StoreLockedError)) throw error;
-    throw new StoreLockedError(await lockedMessage(ctx.command, config.dataDir, error), { cause: error, details: error.details });
+    throw new StoreLockedError(await lockedMessage(ctx.command, config.dataDir, error, adminNote), { cause: error, details: error.details });
   }
 }
 
-async function lockedMessage(command: string, dataDir: string, error: StoreLockedError): Promise<string> {
+async function lockedMessage(command: string, dataDir: string, error: StoreLockedError, adminNote: string | undefined): Promise<string> {
   let pid: unknown = error.details['pid'];
   if (typeof pid !== 'number') {
     pid = await readDataDirLock(dataDir).then(
@@ -170,8 +208,9 @@ async function lockedMessage(command: string, dataDir: string, error: StoreLocke
     );
   }
   const who = typeof pid === 'number' ? `the bot (pid ${pid})` : 'another harness process';
+  const socket = adminNote === undefined ? '' : ` Its admin socket did not take the request: ${adminNote}.`;
   return (
-    `${who} owns ${dataDir}; "harness ${command}" changes runs and needs the data-dir lock. ` +
+    `${who} owns ${dataDir}; "harness ${command}" changes runs and needs the data-dir lock or the bot's admin socket.${socket} ` +
     `Decide in Slack while the bot runs, or stop the bot and run the command again (read commands work meanwhile). ` +
     `(${error.message})`
   );

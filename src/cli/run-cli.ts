@@ -35,7 +35,7 @@ export function commandHelp(spec: CommandSpec): string {
     '',
     spec.summary,
     options.length > 0 ? `options: ${options.join(' ')}` : '',
-    spec.writes ? 'Changes runs: takes the data-dir lock (refused while the bot runs).' : 'Read-only: needs no lock and creates nothing in the data directory.',
+    spec.writes ? 'Changes runs: handed to the running bot over its admin socket, or applied here under the data-dir lock when no bot runs.' : 'Read-only: needs no lock and creates nothing in the data directory.',
     '',
   ]
     .filter((line, i, all) => !(line === '' && all[i - 1] === ''))

@@ -1,22 +1,25 @@
 /**
  * Write commands: `start`, `approve`, `reject`, `resume`, `cancel`, `retry-step`, `skip-step`.
  * Each validates its arguments before any I/O, resolves the run read-only (an unknown run creates
- * nothing), then takes the data-dir lock and calls the same {@link Harness} methods the Slack
- * side calls, so the CLI can never skip a check the bot makes.
+ * nothing), then builds one admin request (src/admin/protocol.ts) that {@link applyWrite} hands to
+ * the running bot over its admin socket, or applies under the data-dir lock when no bot runs.
+ * Either way the same Harness methods the Slack side calls do the work, so the CLI can never skip
+ * a check the bot makes.
  */
-import type { Actor } from '../../orchestrator/harness.ts';
+import type { AdminResult } from '../../admin/index.ts';
 import type { RunDoc } from '../../store/run-schema.ts';
 import { RUN_OPTIONS, jsonOption, requiredOption, runRef, stringOption } from '../args.ts';
 import type { CommandSpec } from '../command.ts';
-import { DEFAULT_CLI_USER, withWriteRuntime } from '../context.ts';
+import { DEFAULT_CLI_USER, applyWrite } from '../context.ts';
 import { InvariantError, UsageError } from '../../shared/errors.ts';
 import type { CommandOutput } from '../output.ts';
-import { type GateView, gateView, renderOutcome, runOutcome } from '../render.ts';
+import { gateView, renderOutcome, runOutcome } from '../render.ts';
 
 const ONE_RUN = { min: 0, max: 1, names: '<run>' };
 
-function cliActor(userId: string): Actor {
-  return { userId, source: 'cli' };
+/** The actor of a request; the applying side records it with source `cli`. */
+function cliActor(userId: string): { userId: string } {
+  return { userId };
 }
 
 function requireRunId(runId: string | undefined): string {
@@ -37,25 +40,25 @@ export const startCommand: CommandSpec = {
   options: { role: { type: 'string' }, user: { type: 'string' } },
   positionals: { min: 1, max: 1, names: '"<task>"' },
   writes: true,
-  run({ ctx, values, positionals }) {
+  async run({ ctx, values, positionals }) {
     const task = positionals[0] ?? '';
     if (task.trim().length === 0) throw new UsageError('start: the task is empty');
     const role = stringOption(values, 'role');
     const user = stringOption(values, 'user')?.trim() || DEFAULT_CLI_USER;
-    return withWriteRuntime(ctx, undefined, async (runtime) => {
-      const doc = await runtime.harness.startRun({
-        task,
-        ...(role === undefined ? {} : { role }),
-        requestedBy: { userId: user, source: 'cli' },
-        origin: { kind: 'cli' },
-      });
-      return outcomeOutput(doc);
-    });
+    const { doc } = await applyWrite(ctx, undefined, () => ({
+      v: 1,
+      op: 'start',
+      args: { task, ...(role === undefined ? {} : { role }) },
+      actor: cliActor(user),
+    }));
+    return outcomeOutput(doc);
   },
 };
 
-function decisionOutput(doc: RunDoc, gate: GateView, verb: string): CommandOutput {
-  return outcomeOutput(doc, { decision: gate }, `gate ${gate.gate_id} (${gate.tool}) ${verb} by ${gate.decided_by ?? '?'}\n\n`);
+function decisionOutput({ doc, gate }: AdminResult, verb: string): CommandOutput {
+  if (gate === undefined) throw new InvariantError(`a ${verb} decision returned no gate`);
+  const decided = gateView(doc.run.gates.find((g) => g.gateId === gate.gateId) ?? gate);
+  return outcomeOutput(doc, { decision: decided }, `gate ${decided.gate_id} (${decided.tool}) ${verb} by ${decided.decided_by ?? '?'}\n\n`);
 }
 
 /** `harness approve <run> --as <user> [--gate G] [--edit-args JSON]`. */
@@ -66,23 +69,24 @@ export const approveCommand: CommandSpec = {
   options: { ...RUN_OPTIONS, as: { type: 'string' }, gate: { type: 'string' }, 'edit-args': { type: 'string' }, reason: { type: 'string' } },
   positionals: ONE_RUN,
   writes: true,
-  run({ ctx, values, positionals }) {
+  async run({ ctx, values, positionals }) {
     const ref = runRef('approve', positionals[0], values);
     const as = requiredOption('approve', values, 'as', '<user>');
     const editedArgs = jsonOption('approve', values, 'edit-args');
     const gateId = stringOption(values, 'gate');
     const reason = stringOption(values, 'reason');
-    return withWriteRuntime(ctx, ref, async (runtime, runId) => {
-      const { doc, gate } = await runtime.harness.approve({
+    const result = await applyWrite(ctx, ref, (runId) => ({
+      v: 1,
+      op: 'approve',
+      args: {
         runId: requireRunId(runId),
-        actor: cliActor(as),
         ...(gateId === undefined ? {} : { gateId }),
         ...(editedArgs === undefined ? {} : { editedArgs }),
         ...(reason === undefined ? {} : { reason }),
-      });
-      const decided = doc.run.gates.find((g) => g.gateId === gate.gateId) ?? gate;
-      return decisionOutput(doc, gateView(decided), 'approved');
-    });
+      },
+      actor: cliActor(as),
+    }));
+    return decisionOutput(result, 'approved');
   },
 };
 
@@ -94,21 +98,18 @@ export const rejectCommand: CommandSpec = {
   options: { ...RUN_OPTIONS, as: { type: 'string' }, gate: { type: 'string' }, reason: { type: 'string' } },
   positionals: ONE_RUN,
   writes: true,
-  run({ ctx, values, positionals }) {
+  async run({ ctx, values, positionals }) {
     const ref = runRef('reject', positionals[0], values);
     const as = requiredOption('reject', values, 'as', '<user>');
     const reason = requiredOption('reject', values, 'reason', '"<why>" (the model is shown it)');
     const gateId = stringOption(values, 'gate');
-    return withWriteRuntime(ctx, ref, async (runtime, runId) => {
-      const { doc, gate } = await runtime.harness.reject({
-        runId: requireRunId(runId),
-        actor: cliActor(as),
-        reason,
-        ...(gateId === undefined ? {} : { gateId }),
-      });
-      const decided = doc.run.gates.find((g) => g.gateId === gate.gateId) ?? gate;
-      return decisionOutput(doc, gateView(decided), 'rejected');
-    });
+    const result = await applyWrite(ctx, ref, (runId) => ({
+      v: 1,
+      op: 'reject',
+      args: { runId: requireRunId(runId), reason, ...(gateId === undefined ? {} : { gateId }) },
+      actor: cliActor(as),
+    }));
+    return decisionOutput(result, 'rejected');
   },
 };
 
@@ -120,10 +121,11 @@ export const resumeCommand: CommandSpec = {
   options: { ...RUN_OPTIONS, as: { type: 'string' } },
   positionals: ONE_RUN,
   writes: true,
-  run({ ctx, values, positionals }) {
+  async run({ ctx, values, positionals }) {
     const ref = runRef('resume', positionals[0], values);
     const as = stringOption(values, 'as')?.trim() || DEFAULT_CLI_USER;
-    return withWriteRuntime(ctx, ref, async (runtime, runId) => outcomeOutput(await runtime.harness.resume(requireRunId(runId), cliActor(as))));
+    const { doc } = await applyWrite(ctx, ref, (runId) => ({ v: 1, op: 'resume', args: { runId: requireRunId(runId) }, actor: cliActor(as) }));
+    return outcomeOutput(doc);
   },
 };
 
@@ -135,15 +137,21 @@ export const cancelCommand: CommandSpec = {
   options: { ...RUN_OPTIONS, as: { type: 'string' }, reason: { type: 'string' } },
   positionals: ONE_RUN,
   writes: true,
-  run({ ctx, values, positionals }) {
+  async run({ ctx, values, positionals }) {
     const ref = runRef('cancel', positionals[0], values);
     const as = stringOption(values, 'as')?.trim() || DEFAULT_CLI_USER;
     const reason = stringOption(values, 'reason')?.trim() || undefined;
-    return withWriteRuntime(ctx, ref, async (runtime, runId) => outcomeOutput(await runtime.harness.cancel(requireRunId(runId), cliActor(as), reason)));
+    const { doc } = await applyWrite(ctx, ref, (runId) => ({
+      v: 1,
+      op: 'cancel',
+      args: { runId: requireRunId(runId), ...(reason === undefined ? {} : { reason }) },
+      actor: cliActor(as),
+    }));
+    return outcomeOutput(doc);
   },
 };
 
-function attentionCommand(name: 'retry-step' | 'skip-step', action: 'retry' | 'skip', summary: string): CommandSpec {
+function attentionCommand(name: 'retry-step' | 'skip-step', summary: string): CommandSpec {
   return {
     name,
     usage: `harness ${name} <run>|--latest --as <user>`,
@@ -151,17 +159,16 @@ function attentionCommand(name: 'retry-step' | 'skip-step', action: 'retry' | 's
     options: { ...RUN_OPTIONS, as: { type: 'string' } },
     positionals: ONE_RUN,
     writes: true,
-    run({ ctx, values, positionals }) {
+    async run({ ctx, values, positionals }) {
       const ref = runRef(name, positionals[0], values);
       const as = requiredOption(name, values, 'as', '<user>');
-      return withWriteRuntime(ctx, ref, async (runtime, runId) =>
-        outcomeOutput(await runtime.harness.resolveAttention(requireRunId(runId), action, cliActor(as))),
-      );
+      const { doc } = await applyWrite(ctx, ref, (runId) => ({ v: 1, op: name, args: { runId: requireRunId(runId) }, actor: cliActor(as) }));
+      return outcomeOutput(doc);
     },
   };
 }
 
 /** `harness retry-step <run> --as U`. */
-export const retryStepCommand = attentionCommand('retry-step', 'retry', 'needs_attention: run the unfinished step again');
+export const retryStepCommand = attentionCommand('retry-step', 'needs_attention: run the unfinished step again');
 /** `harness skip-step <run> --as U`. */
-export const skipStepCommand = attentionCommand('skip-step', 'skip', 'needs_attention: skip the unfinished step and continue');
+export const skipStepCommand = attentionCommand('skip-step', 'needs_attention: skip the unfinished step and continue');
