@@ -214,8 +214,8 @@ export class WorkspaceFs {
       return { path: first.relative, bytes: data.length, sha256: digest, unchanged: true };
     }
     const parent = join(first.absolute, '..');
-    await mkdir(parent, { recursive: true });
-    // A folder created between the checks and here could be a planted symlink: check again.
+    await this.makeParents(path);
+    // A folder swapped for a symlink between the checks and here: check the whole path again.
     const checked = await this.resolveInside(path, 'write');
     const label = sha256Hex(options.idempotencyKey).slice(0, 8);
     const temp = join(parent, `.harness-${label}-${randomBytes(6).toString('hex')}.tmp`);
@@ -228,6 +228,34 @@ export class WorkspaceFs {
     }
     await fsyncDir(parent);
     return { path: checked.relative, bytes: data.length, sha256: digest, unchanged: false };
+  }
+
+  /**
+   * Creates the missing parent folders of `rel` one at a time, never with `recursive`: before each
+   * `mkdir` the folder above it is `lstat`-ed again (a real directory, no symlink) and its
+   * `realpath` must be inside the root, so a symlink planted mid-path between the preflight and
+   * here stops the write instead of having folders created through it.
+   */
+  private async makeParents(rel: string): Promise<void> {
+    const lexical = checkRelativePath(rel, { allowRoot: false });
+    if (!lexical.ok) throw refuse(lexical.reason);
+    const realRoot = await this.realRoot();
+    let current = realRoot;
+    for (const [index, segment] of lexical.segments.slice(0, -1).entries()) {
+      const shown = lexical.segments.slice(0, index + 1).join('/');
+      const above = current;
+      current = join(current, segment);
+      if (above !== realRoot) {
+        const info = await lstat(above);
+        if (info.isSymbolicLink() || !info.isDirectory()) throw refuse(PathReason.symlink(rel, lexical.segments.slice(0, index).join('/')));
+        if (!isInside(realRoot, await realpath(above))) throw refuse(PathReason.escapesRoot(rel));
+      }
+      try {
+        await mkdir(current);
+      } catch (error) {
+        if (errno(error) !== 'EEXIST') throw ioError(`cannot create folder ${JSON.stringify(shown)}`, error);
+      }
+    }
   }
 
   private async realRoot(): Promise<string> {
