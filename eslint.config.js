@@ -12,6 +12,14 @@ const layers = {
   'src/shared/**': ['**/slack/**', '**/orchestrator/**', '**/cli/**', '**/store/**', '**/policy/**', '**/local-workspace/**'],
   'src/orchestrator/**': ['**/slack/**', '**/cli/**', '**/local-workspace/**'],
   'src/approvals/**': ['**/slack/**', '**/cli/**', '**/local-workspace/**'],
+  // The Slack adapter talks to the harness, never to the operator CLI, the admin socket or the
+  // local workspace (which is a stand-in for Slack itself, reached only over the protocol).
+  'src/slack/**': ['**/cli/**', '**/admin/**', '**/local-workspace/**', '**/bot/**'],
+  'src/admin/**': ['**/slack/**', '**/cli/**', '**/local-workspace/**', '**/bot/**'],
+  'src/agents/**': ['**/slack/**', '**/cli/**', '**/local-workspace/**', '**/admin/**'],
+  'src/mcp/**': ['**/slack/**', '**/cli/**', '**/local-workspace/**', '**/admin/**'],
+  // The local workspace plays Slack: it knows the wire protocol, not the harness behind the bot.
+  'src/local-workspace/**': ['**/orchestrator/**', '**/store/**', '**/cli/**', '**/admin/**', '**/agents/**', '**/mcp/**', '**/policy/**'],
 };
 
 export default tseslint.config(
