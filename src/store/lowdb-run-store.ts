@@ -29,6 +29,7 @@ import { describeIssues, migrateRunDoc } from './migrations.ts';
 import type { RunListFilter, RunStore } from './port.ts';
 import { RunIndex, type ReadEntryResult, indexChanged, indexEntryOf } from './run-index.ts';
 import { RunDoc, type RunIndexEntry } from './run-schema.ts';
+import { KeyedQueue } from '../shared/keyed-queue.ts';
 
 /** Folder of run files inside the data directory. */
 export const RUNS_DIR = 'runs';
@@ -142,7 +143,7 @@ export class LowdbRunStore implements RunStore {
   /** Cached `Low`s in least-recently-used order (Map keeps insertion order). */
   private readonly lows = new Map<string, Low<RunDoc | null>>();
   /** Tail of each run's mutex chain. */
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly queue = new KeyedQueue();
   private readonly quarantinedRuns = new Map<string, QuarantinedRun>();
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -342,25 +343,15 @@ export class LowdbRunStore implements RunStore {
     if (this.lows.size <= this.maxCachedRuns) return;
     for (const candidate of this.lows.keys()) {
       if (this.lows.size <= this.maxCachedRuns) break;
-      if (candidate === runId || this.tails.has(candidate)) continue; // busy: its Low is in use
+      if (candidate === runId || this.queue.busy(candidate)) continue; // busy: its Low is in use
       this.lows.delete(candidate);
       closeLow(this.runFile(candidate));
     }
   }
 
-  /** Runs `fn` after every earlier operation on `runId` settled (a promise-chain mutex). */
-  private withRunLock<R>(runId: string, fn: () => Promise<R>): Promise<R> {
-    const previous = this.tails.get(runId) ?? Promise.resolve();
-    const run = previous.then(fn);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(runId, tail);
-    void tail.then(() => {
-      if (this.tails.get(runId) === tail) this.tails.delete(runId);
-    });
-    return run;
+  /** Runs `fn` after every earlier operation on `runId` settled. */
+  private withRunLock<R>(runId: string, fn: () => R | Promise<R>): Promise<R> {
+    return this.queue.run(runId, fn);
   }
 
   private assertOpen(): void {
@@ -499,7 +490,7 @@ export class LowdbRunStore implements RunStore {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.closed = true;
-      await Promise.all([...this.tails.values()]);
+      await this.queue.drain();
       this.dropAll();
       await this.lock?.release();
     })();

@@ -14,6 +14,7 @@ import { describeIssues } from './migrations.ts';
 import type { RunListFilter, RunStore } from './port.ts';
 import { indexChanged, indexEntryOf, selectEntries } from './run-index.ts';
 import { RunDoc, type RunIndexEntry } from './run-schema.ts';
+import { KeyedQueue } from '../shared/keyed-queue.ts';
 
 function parseDraft(draft: unknown, runId: string): RunDoc {
   const parsed = RunDoc.safeParse(draft);
@@ -28,7 +29,7 @@ export class MemoryRunStore implements RunStore {
   private readonly docs = new Map<string, RunDoc>();
   /** Listing entries, updated like the durable index: only when a listing field changes. */
   private readonly entries = new Map<string, RunIndexEntry>();
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly queue = new KeyedQueue();
   private pendingFailure: Error | undefined;
   private closed = false;
   /** Number of successful writes (creates and updates), for tests that count persists. */
@@ -52,17 +53,7 @@ export class MemoryRunStore implements RunStore {
   }
 
   private withRunLock<R>(runId: string, fn: () => R | Promise<R>): Promise<R> {
-    const previous = this.tails.get(runId) ?? Promise.resolve();
-    const run = previous.then(fn);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(runId, tail);
-    void tail.then(() => {
-      if (this.tails.get(runId) === tail) this.tails.delete(runId);
-    });
-    return run;
+    return this.queue.run(runId, fn);
   }
 
   private assertOpen(): void {
@@ -117,6 +108,6 @@ export class MemoryRunStore implements RunStore {
   /** @inheritdoc */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.tails.values()]);
+    await this.queue.drain();
   }
 }
