@@ -28,8 +28,15 @@ const Frontmatter = z.strictObject({
 
 const FENCE = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?([\s\S]*)$/;
 
+/**
+ * What `tools` may name: a `Set` of registered names, or any lookup (the runtime also accepts
+ * `server__tool` names of configured external MCP servers, whose tools are listed only once the
+ * server answers).
+ */
+export type KnownTools = Pick<ReadonlySet<string>, 'has'>;
+
 /** Parses one role file's text. `knownTools` (if given) are the names `tools` may list. */
-export function parseRoleFile(file: string, text: string, knownTools?: ReadonlySet<string>): RoleDefinition {
+export function parseRoleFile(file: string, text: string, knownTools?: KnownTools): RoleDefinition {
   const match = FENCE.exec(text);
   if (!match) throw new ConfigError(`${file}: missing YAML frontmatter between --- lines`);
   let raw: unknown;
@@ -67,7 +74,7 @@ export function parseRoleFile(file: string, text: string, knownTools?: ReadonlyS
  * @throws ConfigError naming the file and key for any invalid role, a duplicate name, an empty
  * folder, or a default role that does not exist.
  */
-export function loadRoles(dir: string, defaultRole: string, knownTools?: ReadonlySet<string>): RoleCatalog {
+export function loadRoles(dir: string, defaultRole: string, knownTools?: KnownTools): RoleCatalog {
   let files: string[];
   try {
     files = readdirSync(dir).filter((name) => name.endsWith('.md')).sort();

@@ -6,7 +6,11 @@
 import { join } from 'node:path';
 import { loadRoles } from '../agents/role-loader.ts';
 import type { RoleCatalog } from '../agents/role-types.ts';
+import { type SubagentServices, attachSubagents } from '../agents/subagents/attach.ts';
+import { secretValues } from '../config/load-config.ts';
 import type { HarnessConfig } from '../config/schema.ts';
+import type { ExternalMcpTools } from '../mcp/external/manager.ts';
+import { knownToolNames, startExternalMcp } from '../mcp/external/runtime.ts';
 import { createModel } from '../model/create-model.ts';
 import type { ModelPort } from '../model/port.ts';
 import { crashPointsFor } from '../orchestrator/crash-points.ts';
@@ -46,6 +50,10 @@ export interface Runtime {
   model: ModelPort;
   /** Absent in read-only use. */
   audit: AuditLog | undefined;
+  /** Connections to the external MCP servers of `mcp.servers` (issue D). */
+  externalMcp: ExternalMcpTools;
+  /** Sub-agent lifecycle, per-run agent-tool MCP servers and the monitor (issue C). */
+  subagents: SubagentServices;
   logger: Logger;
   /** Stops driving runs, flushes the store and releases the lock. */
   close(): Promise<void>;
@@ -67,13 +75,13 @@ export function buildCatalogs(config: HarnessConfig, extraTools: readonly ToolDe
   const registry = new ToolRegistry();
   registerBuiltins(registry, { workspaceRoot: config.workspaceRoot });
   for (const tool of extraTools) registry.register(tool);
-  const roles = loadRoles(config.rolesDir, config.roles.default, new Set(registry.list().map((tool) => tool.name)));
+  const roles = loadRoles(config.rolesDir, config.roles.default, knownToolNames(registry));
   return { policy, registry, roles };
 }
 
 /** Builds everything the harness needs from a validated config. */
 export async function createRuntime(config: HarnessConfig, options: RuntimeOptions): Promise<Runtime> {
-  const redactor = createRedactor(Object.values(config.secrets));
+  const redactor = createRedactor(secretValues(config));
   const logger = options.logger ?? createLogger({ level: config.logLevel, redactor });
   const { policy, registry, roles } = buildCatalogs(config, options.extraTools);
   const model =
@@ -90,6 +98,9 @@ export async function createRuntime(config: HarnessConfig, options: RuntimeOptio
   const store = await LowdbRunStore.open({ dataDir: config.dataDir, lock: options.lock, clock });
   // Read-only use (lock: false) creates nothing on disk, so it gets no audit log: it cannot decide.
   const audit = options.lock ? await AuditLog.open(join(config.dataDir, 'audit.jsonl'), { redactor }) : undefined;
+  // Issue D: external MCP servers (mcp.servers) add `server__tool` tools to the registry; an
+  // unreachable server is logged and retried, never fatal (docs/architecture/mcp-external.md).
+  const externalMcp = await startExternalMcp(config, registry, logger);
   const harness = new Harness({
     store,
     model,
@@ -104,6 +115,9 @@ export async function createRuntime(config: HarnessConfig, options: RuntimeOptio
     logger,
     ...(audit === undefined ? {} : { audit }),
   });
+  const subagents = attachSubagents(harness, config);
+  // Only the process that owns the data directory sweeps for stalled runs.
+  if (options.lock) subagents.monitor.start(Math.max(1000, Math.min(30_000, Math.floor(config.agents.monitor.stallMs / 4))));
   return {
     config,
     harness,
@@ -113,9 +127,13 @@ export async function createRuntime(config: HarnessConfig, options: RuntimeOptio
     policy,
     model,
     audit,
+    externalMcp,
+    subagents,
     logger,
     async close() {
       await harness.stop();
+      await subagents.close();
+      await externalMcp.close();
       await store.close();
     },
   };

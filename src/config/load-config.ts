@@ -25,7 +25,7 @@ import { FileConfig, type HarnessConfig, type Secrets, type SlackSettings } from
 
 /** Environment variables the loader reads, with where they go. Used by `.env.example` tests and `doctor`. */
 export const ENV_KEYS = {
-  secrets: ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'OPENAI_API_KEY', 'MCP_HTTP_TOKEN'],
+  secrets: ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'OPENAI_API_KEY', 'MCP_HTTP_TOKEN', 'HARNESS_MCP_TOKENS'],
   settings: [
     'HARNESS_CONFIG',
     'HARNESS_DATA_DIR',
@@ -210,6 +210,7 @@ function readSecrets(env: Env): Secrets {
     ['slackSigningSecret', 'SLACK_SIGNING_SECRET'],
     ['openaiApiKey', 'OPENAI_API_KEY'],
     ['mcpHttpToken', 'MCP_HTTP_TOKEN'],
+    ['mcpTokens', 'HARNESS_MCP_TOKENS'],
   ];
   for (const [field, key] of pairs) {
     const value = envValue(env, key);
@@ -253,6 +254,72 @@ function readSlack(env: Env, secrets: Secrets, problems: string[]): SlackSetting
   // `explicit` only when SLACK_MODE chose the mode: `npm start` runs the local Slack workspace for an
   // explicit SLACK_MODE=local and keeps the terminal demo when nothing was configured.
   return { mode, apiUrl, port, ...(rawMode === undefined ? {} : { explicit: true }) };
+}
+
+/** One MCP client credential (issue D): a name for traces, an access level, and the bearer token. */
+export interface McpClientToken {
+  /** Shown in traces, logs and the audit log instead of the token. */
+  name: string;
+  level: 'read' | 'full';
+  /** The bearer value; never logged, printed or persisted. */
+  token: string;
+}
+
+/** Shortest accepted MCP client token. */
+export const MIN_MCP_TOKEN_LENGTH = 16;
+const MCP_TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
+
+/**
+ * The MCP client tokens from `HARNESS_MCP_TOKENS` (`name:level:token,…`, level `read` or `full`)
+ * plus `MCP_HTTP_TOKEN` as a read-only client named `default`. Pure: reads only `secrets`.
+ * @throws ConfigError naming the entry by position and the problem, never its token.
+ */
+export function mcpClientTokens(secrets: Pick<Secrets, 'mcpTokens' | 'mcpHttpToken'>): McpClientToken[] {
+  const out: McpClientToken[] = [];
+  const problems: string[] = [];
+  const add = (where: string, name: string, level: string, token: string): void => {
+    if (!MCP_TOKEN_NAME.test(name)) problems.push(`${where}: the name must be 1-40 letters, digits, '_', '.' or '-'`);
+    else if (level !== 'read' && level !== 'full') problems.push(`${where} (${name}): the level must be read or full`);
+    else if (token.length < MIN_MCP_TOKEN_LENGTH || /\s/.test(token)) problems.push(`${where} (${name}): the token must be at least ${MIN_MCP_TOKEN_LENGTH} characters without spaces`);
+    else if (out.some((t) => t.name === name)) problems.push(`${where}: the name ${name} is used twice`);
+    else if (out.some((t) => t.token === token)) problems.push(`${where} (${name}): the same token is given twice`);
+    else out.push({ name, level, token });
+  };
+  const entries = (secrets.mcpTokens ?? '').split(',').map((e) => e.trim());
+  entries.forEach((entry, i) => {
+    if (entry === '') return;
+    const first = entry.indexOf(':');
+    const second = first < 0 ? -1 : entry.indexOf(':', first + 1);
+    if (second < 0) {
+      problems.push(`HARNESS_MCP_TOKENS entry ${i + 1}: expected name:level:token`);
+      return;
+    }
+    add(`HARNESS_MCP_TOKENS entry ${i + 1}`, entry.slice(0, first), entry.slice(first + 1, second), entry.slice(second + 1));
+  });
+  if (secrets.mcpHttpToken !== undefined) add('MCP_HTTP_TOKEN', 'default', 'read', secrets.mcpHttpToken);
+  if (problems.length > 0) throw new ConfigError(problems.join('; '), { details: { problems } });
+  return out;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** Problems of the `mcp.server` section together with the token variables (never their values). */
+function mcpServerProblems(file: FileConfig, secrets: Secrets): string[] {
+  const server = file.mcp.server;
+  // The tokens are only read by the HTTP endpoint: checked when it is enabled.
+  if (!server.enabled) return [];
+  let tokens: McpClientToken[];
+  try {
+    tokens = mcpClientTokens(secrets);
+  } catch (error) {
+    return [(error as ConfigError).message];
+  }
+  const problems: string[] = [];
+  if (tokens.length === 0) problems.push('mcp.server.enabled: no client token is set (HARNESS_MCP_TOKENS or MCP_HTTP_TOKEN)');
+  if (!LOOPBACK_HOSTS.has(server.host) && server.allowedHosts.length === 0) {
+    problems.push('mcp.server.allowedHosts: required when mcp.server.host is not a loopback address');
+  }
+  return problems;
 }
 
 function absolute(base: string, path: string): string {
@@ -300,6 +367,7 @@ export function loadConfig(options: LoadConfigOptions = {}): HarnessConfig {
   if (!parsed.success) problems.push(...formatIssues(parsed.error.issues, envSources));
   const secrets = readSecrets(env);
   const slack = readSlack(env, secrets, problems);
+  if (parsed.success) problems.push(...mcpServerProblems(parsed.data, secrets));
   if (!parsed.success || problems.length > 0) throw configErrorFrom(configPath, problems);
 
   const file = parsed.data;
@@ -317,6 +385,7 @@ export function loadConfig(options: LoadConfigOptions = {}): HarnessConfig {
     policy: file.policy,
     agents: file.agents,
     mcp: file.mcp,
+    routing: file.routing,
     logLevel: file.logLevel,
     secrets,
     slack: {
@@ -428,7 +497,13 @@ export function describeConfig(config: HarnessConfig): ConfigDescription {
 
 /** Every secret value in `config`, for {@link createRedactor} (`src/shared/redact.ts`). */
 export function secretValues(config: Pick<HarnessConfig, 'secrets'>): string[] {
-  return Object.values(config.secrets).filter((v): v is string => typeof v === 'string' && v.length > 0);
+  const values = Object.values(config.secrets).filter((v): v is string => typeof v === 'string' && v.length > 0);
+  // Each MCP client token on its own too (the raw variable holds several).
+  for (const part of (config.secrets.mcpTokens ?? '').split(',')) {
+    const token = part.split(':').slice(2).join(':').trim();
+    if (token.length > 0) values.push(token);
+  }
+  return values;
 }
 
 /** The description as aligned `key: value` lines for a human-readable banner. */

@@ -3,6 +3,7 @@
  * few settings from the environment. Unknown keys fail startup with their key path named.
  */
 import { z } from 'zod';
+import { ExternalMcpServers } from '../mcp/external/config.ts';
 import { PolicyConfig } from '../policy/types.ts';
 
 export const ModelConfig = z.strictObject({
@@ -34,6 +35,16 @@ export const BudgetConfig = z.strictObject({
   maxActiveRunsPerChannel: z.int().positive().default(10),
   /** Model tokens (input + output) one user's runs may use per UTC day (P18). */
   dailyTokensPerUser: z.int().positive().default(2_000_000),
+  /**
+   * Tasks (root runs) running at once in this process; more wait `queued` in FIFO order with a
+   * visible position (sub-agents share their root's slot). docs/architecture/agents.md.
+   */
+  maxConcurrentRuns: z.int().positive().max(10_000).default(8),
+  /**
+   * Token budget (≈ 4 characters each) of the earlier run's context a follow-up in the same thread
+   * carries: its request, result, later messages and tool results, included once in the new task.
+   */
+  followUpContextTokens: z.int().nonnegative().max(50_000).default(1500),
 });
 
 /**
@@ -65,12 +76,58 @@ export const AgentsConfig = z.strictObject({
 });
 export type AgentsConfig = z.infer<typeof AgentsConfig>;
 
+/**
+ * The harness as an MCP server for external clients (issue D, docs/architecture/mcp-server.md):
+ * Streamable HTTP at `/mcp`, started with the bot when `enabled`. Client tokens come from the
+ * environment only (`HARNESS_MCP_TOKENS`, `MCP_HTTP_TOKEN`), never from this file.
+ */
+export const McpServerConfig = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Bind address; loopback by default. Any other address needs `allowedHosts`. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** 0 picks a free port (tests). */
+  port: z.int().min(0).max(65_535).default(3100),
+  /** Host header names (no port) accepted besides the loopback names; others get 403 (DNS rebinding). */
+  allowedHosts: z.array(z.string().min(1).max(253)).default([]),
+  /** Exact `Origin` values accepted; a request carrying any other Origin gets 403. Non-browser clients send none. */
+  allowedOrigins: z.array(z.string().min(1).max(300)).default([]),
+  /** Per client token: a bucket of `burst` HTTP requests refilled at `requestsPerMinute`; over it → 429. */
+  rateLimit: z
+    .strictObject({
+      requestsPerMinute: z.int().positive().max(100_000).default(120),
+      burst: z.int().positive().max(10_000).default(30),
+    })
+    .default({ requestsPerMinute: 120, burst: 30 }),
+  /** Upper bound of one tool call (await_agent: its own timeout_seconds, capped by agents.maxAwaitSeconds). */
+  toolTimeoutMs: z.int().positive().max(600_000).default(30_000),
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: z.int().positive().max(16 * 1024 * 1024).default(1024 * 1024),
+});
+export type McpServerConfig = z.infer<typeof McpServerConfig>;
+
 /** The harness's own MCP tools (issue C): which role categories get the lifecycle tools. */
 export const McpConfig = z.strictObject({
   /** Role categories whose runs get draft_agent / await_agent / kill_agent besides the read-only three. */
   fullAccessCategories: z.array(z.enum(['conversational', 'worker', 'reviewer'])).default(['conversational']),
+  /** The external MCP server (issue D item 1). */
+  server: McpServerConfig.default(McpServerConfig.parse({})),
+  /** External MCP servers whose tools roles may use, as `server__tool` (issue D item 2; docs/architecture/mcp-external.md). */
+  servers: ExternalMcpServers,
 });
 export type McpConfig = z.infer<typeof McpConfig>;
+
+/**
+ * The router (issue C; docs/architecture/routing.md): which role a Slack message goes to, and how
+ * messages to a busy thread are queued and merged. The roles named here are checked against the
+ * roles folder at bot startup (an unknown one fails startup naming `routing.channels.<id>`).
+ */
+export const RoutingConfig = z.strictObject({
+  /** Slack channel id → role for new tasks started there (`role: task` and `as role` still win). */
+  channels: z.record(z.string().regex(/^[CDG][A-Z0-9_]{1,40}$/), z.string().min(1)).default({}),
+  /** Follow-ups to one thread arriving within this window of each other are merged into one task. */
+  debounceMs: z.int().nonnegative().max(60_000).default(1500),
+});
+export type RoutingConfig = z.infer<typeof RoutingConfig>;
 
 /**
  * Optional Slack identity checks (the tokens and the mode come from the environment). A click or
@@ -104,6 +161,7 @@ export const FileConfig = z.strictObject({
   policy: PolicyConfig.default(PolicyConfig.parse({})),
   agents: AgentsConfig.default(AgentsConfig.parse({})),
   mcp: McpConfig.default(McpConfig.parse({})),
+  routing: RoutingConfig.default(RoutingConfig.parse({})),
   slack: SlackFileConfig.default({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -116,6 +174,8 @@ export interface Secrets {
   slackSigningSecret?: string;
   openaiApiKey?: string;
   mcpHttpToken?: string;
+  /** `HARNESS_MCP_TOKENS` as given (`name:level:token,…`); parsed by `mcpClientTokens()` in load-config. */
+  mcpTokens?: string;
 }
 
 /** How the bot reaches Slack (DESIGN.md §8); from the environment only. */

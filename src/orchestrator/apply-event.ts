@@ -223,7 +223,7 @@ export function applyEvent(state: RunState | null, event: TraceEvent): RunState 
       step.attempts = d.attempt;
       step.finishedAt = event.ts;
       step.durationMs = d.durationMs;
-      next.usage.activeMs += d.durationMs;
+      next.usage.activeMs += activeShare(d.durationMs, d.waitedMs);
       for (const file of d.files) {
         next.files = next.files.filter((f) => f.path !== file.path);
         next.files.push(file);
@@ -236,11 +236,13 @@ export function applyEvent(state: RunState | null, event: TraceEvent): RunState 
       const step = stepOf(next, event, d.stepId);
       if (step.status !== 'started') fail(event, `step ${step.stepId} is ${step.status}`);
       step.attempts = d.attempt;
-      next.usage.activeMs += d.durationMs;
+      next.usage.activeMs += activeShare(d.durationMs, d.waitedMs);
       if (!d.willRetry) {
         step.finishedAt = event.ts;
         step.durationMs = d.durationMs;
-        settleStep(next, step, 'failed', `${d.tool} failed: ${d.error.message}`, true);
+        // A call cancelled mid-flight (Harness.cancel pairs its tool_start) is cancelled, not failed.
+        const cancelled = d.error.code === 'cancelled';
+        settleStep(next, step, cancelled ? 'cancelled' : 'failed', `${d.tool} ${cancelled ? 'was cancelled' : 'failed'}: ${d.error.message}`, true);
       }
       break;
     }
@@ -311,6 +313,11 @@ function recordDecision(
   gate.decidedAt = decision.at;
   gate.decisionSource = decision.source;
   gate.decisionReason = decision.reason;
+}
+
+/** The part of a tool's duration that counts as the run's own active work (P18 `maxWallMs`). */
+function activeShare(durationMs: number, waitedMs: number | undefined): number {
+  return Math.max(0, durationMs - (waitedMs ?? 0));
 }
 
 function cancelOpenGates(state: RunState): void {

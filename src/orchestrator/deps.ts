@@ -10,6 +10,7 @@ import type { Clock } from '../shared/clock.ts';
 import type { BudgetExceededError } from '../shared/errors.ts';
 import type { RunStore } from '../store/port.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
+import type { RunToolProvider } from './tool-view.ts';
 
 /** The logging surface the core needs (pino's logger satisfies it). */
 export interface CoreLogger {
@@ -58,7 +59,11 @@ export interface HarnessDeps {
   policy: CompiledPolicy;
   roles: RoleCatalog;
   clock: Clock;
-  budgets: HarnessConfig['budgets'];
+  /** `maxConcurrentRuns` may be omitted (then {@link DEFAULT_MAX_CONCURRENT_RUNS}). */
+  budgets: Omit<HarnessConfig['budgets'], 'maxConcurrentRuns' | 'followUpContextTokens'> & {
+    maxConcurrentRuns?: number;
+    followUpContextTokens?: number;
+  };
   /** Retries of retryable model errors (config `model.maxRetries`). */
   modelRetries: number;
   crash: CrashPoints;
@@ -66,9 +71,20 @@ export interface HarnessDeps {
   redact: (value: unknown) => unknown;
   logger: CoreLogger;
   audit?: AuditSink;
+  /**
+   * Tools that exist for one run only (each run's own agent-tool MCP server, issue C). Installed
+   * after construction with `Harness.useRunTools`, because the provider needs the harness.
+   */
+  runTools?: RunToolProvider;
   /** Per-user daily token budget; the Harness installs its own (see `user-quota.ts`). */
   quota?: { checkTokens(userId: string, now: number): Promise<BudgetExceededError | null> };
 }
+
+/** The global cap on running tasks when the deps do not set one (config default too). */
+export const DEFAULT_MAX_CONCURRENT_RUNS = 8;
+
+/** The follow-up context budget in tokens when the deps do not set one (config default too). */
+export const DEFAULT_FOLLOW_UP_CONTEXT_TOKENS = 1500;
 
 export const noCrashPoints: CrashPoints = { hit: () => undefined };
 

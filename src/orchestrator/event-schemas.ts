@@ -98,6 +98,8 @@ export const EventDetail = {
     data: Json.optional(),
     files: Files,
     durationMs: z.number().nonnegative(),
+    /** Part of `durationMs` spent waiting on other runs (await_agent); not counted as active work. */
+    waitedMs: z.number().nonnegative().optional(),
     attempt: z.int().positive(),
   }),
   tool_error: z.strictObject({
@@ -107,6 +109,7 @@ export const EventDetail = {
     retryable: z.boolean(),
     willRetry: z.boolean(),
     durationMs: z.number().nonnegative(),
+    waitedMs: z.number().nonnegative().optional(),
     attempt: z.int().positive(),
   }),
   needs_attention: z.strictObject({ stepId: z.string(), reason: z.string() }),

@@ -20,7 +20,10 @@ import {
 import { assertRunId, newRunId } from '../shared/ids.ts';
 import type { Gate, Origin, RequestedBy, RunDoc, RunIndexEntry, RunStatus, TraceEvent } from '../store/run-schema.ts';
 import { type CommitListener, type Committer, createCommitter } from './commit.ts';
-import type { HarnessDeps } from './deps.ts';
+import { buildFollowUpContext } from '../memory/snapshot.ts';
+import { DEFAULT_FOLLOW_UP_CONTEXT_TOKENS, DEFAULT_MAX_CONCURRENT_RUNS, type HarnessDeps } from './deps.ts';
+import { type QueueListener, type QueuePosition, RunPool } from './run-pool.ts';
+import { type RunToolProvider, type RunToolView, toolViewFor } from './tool-view.ts';
 import { UserQuota } from './user-quota.ts';
 import type { RoleDefinition } from '../agents/role-types.ts';
 import type { RunEventInput } from './event-schemas.ts';
@@ -67,6 +70,7 @@ export class Harness {
   readonly runner: Runner;
   readonly deps: HarnessDeps;
   private readonly quota: UserQuota;
+  private readonly pool: RunPool;
 
   constructor(deps: HarnessDeps) {
     this.quota = new UserQuota(deps.budgets, deps.store);
@@ -74,8 +78,52 @@ export class Harness {
     this.committer = createCommitter(deps.store, deps.clock, deps.redact, (error) =>
       deps.logger.error({ err: asBotError(error).toJSON() }, 'commit listener failed'),
     );
-    this.committer.onCommit(({ doc, events }) => this.quota.observe(doc, events, deps.clock.now()));
-    this.runner = new Runner(this.deps, this.committer);
+    this.pool = new RunPool({
+      capacity: deps.budgets.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS,
+      start: (runId) => {
+        this.runner.drive(runId).catch((error: unknown) => {
+          deps.logger.error({ runId, err: asBotError(error).toJSON() }, 'a run started from the queue failed');
+        });
+      },
+      onListenerError: (error) => deps.logger.error({ err: asBotError(error).toJSON() }, 'queue listener failed'),
+    });
+    this.committer.onCommit(({ doc, events }) => {
+      this.quota.observe(doc, events, deps.clock.now());
+      this.pool.observe(doc);
+    });
+    this.runner = new Runner(this.deps, this.committer, this.pool);
+  }
+
+  /**
+   * Installs the per-run tool provider (the agent-tool MCP servers). Call once, before any run is
+   * driven; `createRuntime` does it through `attachSubagents`.
+   */
+  useRunTools(provider: RunToolProvider): void {
+    this.deps.runTools = provider;
+  }
+
+  /** The tools `runId` is offered and may call (its role's plus its own agent tools). */
+  async toolsOf(runId: string): Promise<RunToolView> {
+    const doc = await this.getRun(runId);
+    return toolViewFor(this.deps.registry, this.deps.runTools, doc.run);
+  }
+
+  /**
+   * Where a queued task waits for a slot of `budgets.maxConcurrentRuns`: 1-based position in a line
+   * of `of` runs, or null when it is not waiting (running, paused, ended, or a sub-agent).
+   */
+  queuePosition(runId: string): QueuePosition | null {
+    return this.pool.position(runId);
+  }
+
+  /** Called with the ids of runs whose queue position changed (joined, moved up, or left the line). */
+  onQueueChange(listener: QueueListener): () => void {
+    return this.pool.onChange(listener);
+  }
+
+  /** Slots in use and runs waiting (for `doctor`, benchmarks and the status line). */
+  poolStats(): { active: number; waiting: number; capacity: number } {
+    return { active: this.pool.active, waiting: this.pool.waiting, capacity: this.deps.budgets.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS };
   }
 
   /** Subscribes to every durable commit (Slack status, cards, MCP notifications). */
@@ -151,6 +199,29 @@ export class Harness {
     return doc;
   }
 
+  /**
+   * Creates (does not drive) the run for a follow-up in the thread of `previousRunId`: the role
+   * stays the thread's unless one is given, and the new task is the request first, then the earlier
+   * run's context — its request, result, later messages and tool results — within
+   * `budgets.followUpContextTokens` (≈ 4 characters a token) and `maxInputChars`. The context is in
+   * the task (the run's first message), so the model gets it once, not on every turn.
+   * @throws NotFoundError for an unknown previous run; whatever {@link createRun} throws.
+   */
+  async createFollowUp(input: CreateRunInput & { previousRunId: string }): Promise<RunDoc> {
+    const previous = await this.getRun(input.previousRunId);
+    const { previousRunId: _previous, ...rest } = input;
+    const request = input.task.trim();
+    const separator = '\n\n---\n';
+    const tokens = this.deps.budgets.followUpContextTokens ?? DEFAULT_FOLLOW_UP_CONTEXT_TOKENS;
+    const room = Math.min(tokens * 4, this.deps.budgets.maxInputChars - request.length - separator.length);
+    const context = room > 0 ? buildFollowUpContext(previous, { maxChars: room }) : '';
+    return this.createRun({
+      ...rest,
+      role: input.role ?? previous.run.role,
+      task: context.length === 0 ? request : `${request}${separator}${context}`,
+    });
+  }
+
   /** Creates a run and drives it until it pauses or ends. */
   async startRun(input: CreateRunInput): Promise<RunDoc> {
     const created = await this.createRun(input);
@@ -181,6 +252,8 @@ export class Harness {
     let refusal: BotError | undefined;
     let expired = false;
     let decided: Gate | undefined;
+    // Edited arguments are validated against the tools this run sees (its own agent tools too).
+    const view = input.editedArgs === undefined ? undefined : await this.toolsOf(runId);
 
     const refuse = (gateId: string, stepId: string | undefined, error: BotError): RunEventInput[] => {
       refusal = error;
@@ -250,7 +323,7 @@ export class Harness {
       let editedArgs: unknown = null;
       let approvedHash = gate.argsHash;
       if (input.editedArgs !== undefined) {
-        editedArgs = this.validateEdit(gate, input.editedArgs, run.role);
+        editedArgs = this.validateEdit(gate, input.editedArgs, run.role, view);
         approvedHash = computeArgsHash(gate.tool, editedArgs, gate.policyVersion);
       }
       return [
@@ -408,7 +481,25 @@ export class Harness {
       if (!NON_TERMINAL.includes(draft.run.status)) {
         throw new InvalidStateError(`run ${runId} is ${draft.run.status}; it cannot be cancelled`, { runId });
       }
-      return [{ event: 'run_cancelled', detail: { by: actor.userId, reason } }];
+      // P20: a tool cancelled mid-call still gets its end event, so every tool_start is paired.
+      const now = this.deps.clock.now();
+      // (A run in needs_attention also has a started step: the operator's cancel settles it.)
+      const ended: RunEventInput[] = draft.run.steps
+        .filter((step) => step.status === 'started' && draft.run.status === 'running')
+        .map((step) => ({
+          event: 'tool_error',
+          stepId: step.stepId,
+          detail: {
+            stepId: step.stepId,
+            tool: step.tool,
+            error: { code: 'cancelled', message: `cancelled by ${actor.userId}: ${reason}` },
+            retryable: false,
+            willRetry: false,
+            durationMs: Math.max(0, now - (step.startedAt ?? now)),
+            attempt: Math.max(1, step.attempts),
+          },
+        }));
+      return [...ended, { event: 'run_cancelled', detail: { by: actor.userId, reason } }];
     });
     this.runner.abort(runId, new InvalidStateError(`run ${runId} was cancelled`));
     for (const gate of doc.run.gates) if (gate.status === 'cancelled' && gate.decidedBy === null) await this.audit(gate, 'cancelled', actor, reason);
@@ -451,7 +542,23 @@ export class Harness {
   async recover(): Promise<string[]> {
     const entries = await this.deps.store.list({ status: ['queued', 'running'] });
     const ids = entries.map((entry) => entry.runId);
-    for (const runId of ids) {
+    // The pool's line is rebuilt from the store: running roots hold their slots again, queued roots
+    // wait oldest first. Sub-agents ride on their root's slot and are driven at once.
+    const runningRoots: string[] = [];
+    const queuedRoots: { runId: string; createdAt: number }[] = [];
+    const direct: string[] = [];
+    for (const entry of entries) {
+      const doc = await this.deps.store.get(entry.runId);
+      if (!doc) continue;
+      if (doc.run.parentRunId !== null) direct.push(entry.runId);
+      else if (doc.run.status === 'running') {
+        runningRoots.push(entry.runId);
+        direct.push(entry.runId);
+      } else queuedRoots.push({ runId: entry.runId, createdAt: doc.run.createdAt });
+    }
+    queuedRoots.sort((a, b) => a.createdAt - b.createdAt || (a.runId < b.runId ? -1 : 1));
+    this.pool.restore(runningRoots, queuedRoots.map((q) => q.runId));
+    for (const runId of direct) {
       this.runner.drive(runId).catch((error: unknown) => {
         this.deps.logger.error({ runId, err: asBotError(error).toJSON() }, 'recovery of a run failed');
       });
@@ -497,14 +604,16 @@ export class Harness {
 
   /** Stops driving (runs stay persisted and resume at the next start). */
   async stop(): Promise<void> {
+    this.pool.stop();
     await this.runner.stop();
   }
 
-  private validateEdit(gate: Gate, editedArgs: unknown, role: string): unknown {
+  private validateEdit(gate: Gate, editedArgs: unknown, role: string, view: RunToolView | undefined): unknown {
     const { deps } = this;
-    const validation = deps.registry.validateArgs(gate.tool, JSON.stringify(editedArgs ?? null), deps.budgets.maxArgumentsBytes);
+    const tools = view ?? deps.registry;
+    const validation = tools.validateArgs(gate.tool, JSON.stringify(editedArgs ?? null), deps.budgets.maxArgumentsBytes);
     if (!validation.ok) throw new UsageError(`edited arguments for ${gate.tool} are invalid: ${validation.error}`);
-    const tool = deps.registry.get(gate.tool);
+    const tool = tools.get(gate.tool);
     const targets = tool?.targets?.(validation.args) ?? {};
     const verdict = decide(deps.policy, {
       tool: gate.tool,
@@ -512,7 +621,7 @@ export class Harness {
       category: tool?.category ?? 'unknown',
       risk: tool?.risk ?? 'irreversible',
       role,
-      roleTools: deps.roles.get(role)?.tools ?? [],
+      roleTools: view ? view.roleTools(deps.roles.get(role)?.tools ?? []) : (deps.roles.get(role)?.tools ?? []),
       writePaths: targets.writePaths ?? [],
       urls: targets.urls ?? [],
     });

@@ -14,6 +14,8 @@ import { executeApprovedStep, recoverInterruptedStep, runTool } from './steps/ex
 import { nextAction } from './steps/next-action.ts';
 import { rerequestGate } from './steps/rerequest-gate.ts';
 import type { StepContext } from './steps/step-context.ts';
+import type { RunPool } from './run-pool.ts';
+import { toolViewFor } from './tool-view.ts';
 
 interface ActiveDrive {
   again: boolean;
@@ -28,6 +30,8 @@ export class Runner {
   constructor(
     private readonly deps: HarnessDeps,
     private readonly committer: Committer,
+    /** Gates the start of root runs (absent: every run starts at once). */
+    private readonly pool?: RunPool,
   ) {}
 
   /** Drives the run until it pauses or ends; resolves with the document at that point. */
@@ -75,7 +79,15 @@ export class Runner {
       if (signal.aborted || this.stopped) return doc;
       const run = doc.run;
       if (run.status === 'queued') {
-        await this.committer.commit(runId, [{ event: 'run_started', detail: {} }]);
+        // Over the global cap the run stays queued (durably); the pool drives it when a slot frees.
+        if (this.pool && !this.pool.admit(run)) return doc;
+        await this.committer.commit(runId, [
+          { event: 'run_started', detail: {} },
+          // A sub-agent's own trace records its role starting work (handoffs.json role_executions).
+          ...(run.parentRunId === null
+            ? []
+            : [{ event: 'role_activity' as const, detail: { role: run.role, action: 'started', payload: { parentRunId: run.parentRunId, lineage: run.lineage } } }]),
+        ]);
         continue;
       }
       if (run.status !== 'running') return doc;
@@ -102,7 +114,9 @@ export class Runner {
       await this.committer.commit(run.runId, [{ event: 'run_failed', detail: { error: { code: error.code, message: error.message } } }]);
       return;
     }
-    const ctx: StepContext = { deps: this.deps, committer: this.committer, signal, role };
+    // The run's own view of the tools: its role's global tools plus its own agent-tool server's.
+    const tools = await toolViewFor(this.deps.registry, this.deps.runTools, run);
+    const ctx: StepContext = { deps: this.deps, committer: this.committer, signal, role, tools };
     const action = nextAction(run);
     switch (action.kind) {
       case 'call_model':

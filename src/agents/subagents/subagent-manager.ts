@@ -7,8 +7,9 @@
  * What the reference harness got wrong and this class guarantees instead:
  * - `kill` really stops the child and its descendants (the harness's cascading cancel aborts their
  *   drives, so in-flight tool and model calls see the signal), and waits for the drives it started.
- * - A child's end is recorded on the parent (`subagent_finished` + a `role_handoff` back) exactly
- *   once, whether or not anyone awaits it: the record is made from the harness's commit stream.
+ * - A child's end is recorded on the parent (`subagent_finished` + a `role_handoff` back, a
+ *   `role_activity`, and `draft_reviewed` for a reviewer) exactly once, whether or not anyone
+ *   awaits it: the record is made from the harness's commit stream (docs/architecture/agents.md).
  * - `await` never polls the store in a loop: it subscribes to commits and wakes on the child's.
  * - Drafts over the depth, children or tree-token limits are refused before anything is created.
  */
@@ -17,6 +18,7 @@ import type { RunEventInput } from '../../orchestrator/event-schemas.ts';
 import { BudgetExceededError, ErrorCode, InvalidStateError, NotFoundError, UsageError, asBotError } from '../../shared/errors.ts';
 import type { ErrorInfo, RunDoc, RunState, RunStatus, TraceEvent } from '../../store/run-schema.ts';
 import { isTerminal, loadChildren, loadSubtree, outcomeText, pendingGate, preview, runTokens } from './tree.ts';
+import { handoffPurpose, stageOf } from './stages.ts';
 
 /** Limits from config `agents:` (see `AgentsConfig`). */
 export interface SubagentLimits {
@@ -184,7 +186,16 @@ export class SubagentManager {
         { event: 'subagent_drafted', detail: { childRunId, role: role.name, task: child.run.task, by: input.by, depth: child.run.depth } },
         {
           event: 'role_handoff',
-          detail: { from_role: parent.role, to_role: role.name, purpose: 'draft', payload: { childRunId, task: child.run.task } },
+          detail: {
+            from_role: parent.role,
+            to_role: role.name,
+            purpose: handoffPurpose(role.category),
+            payload: { childRunId, task: preview(child.run.task, 500), from_stage: stageOf(deps.roles.get(parent.role)?.category), to_stage: stageOf(role.category) },
+          },
+        },
+        {
+          event: 'role_activity',
+          detail: { role: parent.role, action: 'delegated', payload: { childRunId, to_role: role.name, stage: stageOf(deps.roles.get(parent.role)?.category) } },
         },
       ]);
     } catch (error) {
@@ -241,7 +252,7 @@ export class SubagentManager {
   async await(input: AwaitInput): Promise<AwaitResult> {
     const initial = await this.childOf(input.parentRunId, input.childRunId);
     const key = `${input.parentRunId} ${input.childRunId}`;
-    const reported = this.reported.get(key) ?? new Set<string>();
+    const reported = this.reported.get(key) ?? (await this.reportedInTrace(input.parentRunId, input.childRunId));
     this.reported.set(key, reported);
     const ready = (run: RunState): boolean => {
       if (isTerminal(run.status)) return true;
@@ -261,6 +272,22 @@ export class SubagentManager {
       await this.recordFinished(input.parentRunId, run);
     }
     return describeChild(run, timedOut);
+  }
+
+  /**
+   * The gates an earlier await_agent of this parent already reported for this child, read from the
+   * parent's persisted steps: after a restart the coordinator is not told about the same pending
+   * gate twice (it would move on before the human decided).
+   */
+  private async reportedInTrace(parentRunId: string, childRunId: string): Promise<Set<string>> {
+    const out = new Set<string>();
+    const parent = await this.harness.deps.store.get(parentRunId);
+    for (const step of parent?.run.steps ?? []) {
+      if (step.tool !== 'await_agent' || step.status !== 'succeeded') continue;
+      const data = step.output?.data as { agent_id?: unknown; pending_approval?: { gate_id?: unknown } } | undefined;
+      if (data?.agent_id === childRunId && typeof data.pending_approval?.gate_id === 'string') out.add(`gate:${data.pending_approval.gate_id}`);
+    }
+    return out;
   }
 
   /** Resolves with the child's doc once `ready`, or null on timeout; rejects on abort. */
@@ -392,6 +419,8 @@ export class SubagentManager {
     const parent = await this.harness.deps.store.get(parentRunId);
     if (!parent || hasFinished(parent, child.runId)) return false;
     try {
+      const { roles } = this.harness.deps;
+      const childStage = stageOf(roles.get(child.role)?.category);
       await this.harness.committer.commit(parentRunId, (draft): RunEventInput[] => {
         if (hasFinished(draft, child.runId)) throw new AlreadyRecorded();
         const events: RunEventInput[] = [];
@@ -410,10 +439,27 @@ export class SubagentManager {
               from_role: child.role,
               to_role: draft.run.role,
               purpose: 'result',
-              payload: { childRunId: child.runId, status: child.status },
+              payload: { childRunId: child.runId, status: child.status, from_stage: childStage, to_stage: stageOf(roles.get(draft.run.role)?.category) },
+            },
+          },
+          {
+            event: 'role_activity',
+            detail: {
+              role: child.role,
+              action: child.status,
+              payload: { childRunId: child.runId, stage: childStage, tokens: runTokens(child), tool_calls: child.usage.toolCalls },
             },
           },
         );
+        if (childStage === 'reviewer') {
+          // The seed's review record: a reviewer's verdict on the work it was pointed at.
+          events.push({
+            event: 'draft_reviewed',
+            detail: {
+              review: { childRunId: child.runId, role: child.role, status: child.status, verdict: preview(outcomeText(child), RESULT_PREVIEW_CHARS) },
+            },
+          });
+        }
         return events;
       });
       return true;

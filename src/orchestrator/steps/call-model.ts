@@ -19,7 +19,7 @@ export async function callModel(ctx: StepContext, run: RunState): Promise<RunDoc
   if (overrun) return failRun(ctx, run.runId, overrun);
 
   const messages = buildPrompt(run, ctx.role);
-  const tools = deps.registry.specsFor(ctx.role.tools);
+  const tools = ctx.tools.specsFor(ctx.role.tools);
   const maxAttempts = 1 + deps.modelRetries;
   for (let attempt = 1; ; attempt += 1) {
     const started = deps.clock.now();

@@ -19,11 +19,11 @@ export type CheckOutcome = { doc: RunDoc; execute: boolean };
 /** Validates and judges `step`; when allowed, the returned doc already has the step started. */
 export async function checkStep(ctx: StepContext, run: RunState, step: Step): Promise<CheckOutcome> {
   const { deps } = ctx;
-  const tool = deps.registry.get(step.tool);
+  const tool = ctx.tools.get(step.tool);
   const policyCall = {
     tool: step.tool,
     role: run.role,
-    roleTools: ctx.role.tools,
+    roleTools: ctx.tools.roleTools(ctx.role.tools),
   };
 
   if (!tool) {
@@ -38,7 +38,7 @@ export async function checkStep(ctx: StepContext, run: RunState, step: Step): Pr
     return { doc: await commitDenied(ctx, run, step, decision, 'irreversible', false, null, null), execute: false };
   }
 
-  const validation = deps.registry.validateArgs(step.tool, step.argumentsJson, deps.budgets.maxArgumentsBytes);
+  const validation = ctx.tools.validateArgs(step.tool, step.argumentsJson, deps.budgets.maxArgumentsBytes);
   if (!validation.ok) {
     const doc = await ctx.committer.commit(run.runId, [
       { event: 'tool_call_invalid', stepId: step.stepId, detail: { stepId: step.stepId, tool: step.tool, error: validation.error } },

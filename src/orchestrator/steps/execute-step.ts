@@ -20,7 +20,7 @@ const MAX_TOOL_ATTEMPTS = 3;
 export async function executeApprovedStep(ctx: StepContext, run: RunState, step: Step): Promise<RunDoc> {
   const { deps } = ctx;
   const gate = run.gates.find((g) => g.gateId === step.gateId);
-  const tool = deps.registry.get(step.tool);
+  const tool = ctx.tools.get(step.tool);
   if (!gate || gate.status !== 'approved' || gate.approvedHash === null || !tool) {
     return failRun(ctx, run.runId, new ToolError(`step ${step.stepId} is marked approved without an approved gate`, { code: ErrorCode.Invariant }));
   }
@@ -34,7 +34,7 @@ export async function executeApprovedStep(ctx: StepContext, run: RunState, step:
       category: tool.category,
       risk: tool.risk,
       role: run.role,
-      roleTools: ctx.role.tools,
+      roleTools: ctx.tools.roleTools(ctx.role.tools),
       writePaths: targets.writePaths ?? [],
       urls: targets.urls ?? [],
     });
@@ -89,8 +89,9 @@ export async function recoverInterruptedStep(ctx: StepContext, run: RunState, st
 /** Runs the handler (attempt `attempt` is already recorded as started) with timeout and retries. */
 export async function runTool(ctx: StepContext, run: RunState, step: Step, firstAttempt: number): Promise<RunDoc> {
   const { deps } = ctx;
-  const tool = deps.registry.get(step.tool);
+  const tool = ctx.tools.get(step.tool);
   if (!tool) return failRun(ctx, run.runId, new ToolError(`tool ${step.tool} disappeared from the registry`));
+  const waiting = ctx.tools.isWaitingTool(step.tool);
   const key = idempotencyKey(run.runId, step.stepId);
   const timeoutMs = tool.timeoutMs ?? deps.budgets.toolTimeoutMs;
 
@@ -117,6 +118,8 @@ export async function runTool(ctx: StepContext, run: RunState, step: Step, first
     }
     deps.crash.hit('after-tool-exec-before-checkpoint');
     const durationMs = Math.max(0, deps.clock.now() - started);
+    // Time spent waiting on other runs (await_agent) is not this run's active work.
+    const waited = waiting ? { waitedMs: durationMs } : {};
     if (result !== undefined) {
       const doc = await ctx.committer.commit(run.runId, [
         {
@@ -129,6 +132,7 @@ export async function runTool(ctx: StepContext, run: RunState, step: Step, first
             ...(result.data === undefined ? {} : { data: JSON.parse(JSON.stringify(result.data)) as never }),
             files: result.files ?? [],
             durationMs,
+            ...waited,
             attempt,
           },
         },
@@ -149,6 +153,7 @@ export async function runTool(ctx: StepContext, run: RunState, step: Step, first
           retryable: error.retryable,
           willRetry,
           durationMs,
+          ...waited,
           attempt,
         },
       },

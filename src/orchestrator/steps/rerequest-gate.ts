@@ -12,7 +12,7 @@ import type { StepContext } from './step-context.ts';
 /** Persists a fresh gate (or a denial, if policy now denies) for a step whose gate expired. */
 export async function rerequestGate(ctx: StepContext, run: RunState, step: Step): Promise<RunDoc> {
   const { deps } = ctx;
-  const tool = deps.registry.get(step.tool);
+  const tool = ctx.tools.get(step.tool);
   const targets = tool?.targets?.(step.args as never) ?? {};
   const decision = decide(deps.policy, {
     tool: step.tool,
@@ -20,7 +20,7 @@ export async function rerequestGate(ctx: StepContext, run: RunState, step: Step)
     category: tool?.category ?? 'unknown',
     risk: tool?.risk ?? 'irreversible',
     role: run.role,
-    roleTools: ctx.role.tools,
+    roleTools: ctx.tools.roleTools(ctx.role.tools),
     writePaths: targets.writePaths ?? [],
     urls: targets.urls ?? [],
   });

@@ -7,12 +7,15 @@ import { type BotError, ModelBehaviorError, asBotError } from '../../shared/erro
 import type { RunDoc } from '../../store/run-schema.ts';
 import type { Committer } from '../commit.ts';
 import type { HarnessDeps } from '../deps.ts';
+import type { RunToolView } from '../tool-view.ts';
 
 export interface StepContext {
   deps: HarnessDeps;
   committer: Committer;
   signal: AbortSignal;
   role: RoleDefinition;
+  /** The tools as this run sees them: the registry plus its own (agent) tools. */
+  tools: RunToolView;
 }
 
 /** Commits `run_failed` for an error and returns the new document. */

@@ -86,13 +86,13 @@ describe('a tree across a restart', () => {
       expect.objectContaining({ detail: expect.objectContaining({ childRunId: writerId, status: 'completed' }) }),
     ]);
     expect(await manager.reconcile(pmId)).toBe(0);
-    // The interrupted await ran again (attempt 2) and re-reported the pending gate once after the
-    // restart; the next await waited through the approval.
+    // The interrupted await ran again (attempt 2). The gate was already reported before the crash
+    // (the PM's persisted await result says so), so it is not reported again: the re-run waited
+    // through the approval to the writer's end.
     expect(root.run.steps.map((s) => [s.tool, s.status, s.attempts, JSON.parse(s.output?.content ?? '{}').status])).toEqual([
       ['draft_agent', 'succeeded', 1, 'running'],
       ['await_agent', 'succeeded', 1, 'waiting_approval'],
-      ['await_agent', 'succeeded', 2, 'waiting_approval'],
-      ['await_agent', 'succeeded', 1, 'completed'],
+      ['await_agent', 'succeeded', 2, 'completed'],
     ]);
     for (const doc of [root, writer]) expect(replayTrace(doc.trace)).toEqual(doc.run);
   });

@@ -19,7 +19,7 @@ describe('config sections', () => {
       contextChars: 8000,
       monitor: { stallMs: 300_000, loopWarnAt: 3, loopStopAt: 5, window: 10 },
     });
-    expect(config.mcp).toEqual({ fullAccessCategories: ['conversational'] });
+    expect(config.mcp).toMatchObject({ fullAccessCategories: ['conversational'] });
   });
 
   it('refuses unknown keys and unknown role categories, naming the key', () => {

@@ -7,7 +7,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { agentToolDefinitions } from '../../../src/mcp/agent-tools/tool-adapter.ts';
 import type { ModelMessage } from '../../../src/model/port.ts';
 import { replayTrace } from '../../../src/orchestrator/apply-event.ts';
 import type { RunDoc } from '../../../src/store/run-schema.ts';
@@ -71,12 +70,9 @@ afterEach(async () => {
 
 describe('a PM drafts a researcher and a writer and awaits both', () => {
   it('through its own MCP tools registered for that run alone: gate with lineage, approval, final answer with both results', async () => {
-    fx = makeTree({ scripts: { pm: pmScript(), researcher: researcherScript, writer: writerScript }, wiring: 'none' });
-    const { harness, registry, provider, workspaceRoot } = fx;
+    fx = makeTree({ scripts: { pm: pmScript(), researcher: researcherScript, writer: writerScript } });
+    const { harness, workspaceRoot } = fx;
     const pm = await harness.createRun({ task: 'Get me a report on durable execution', role: 'pm', requestedBy });
-    // The runner is not wired to per-run tools yet: register this run's adapted MCP tools globally.
-    const session = await provider.session(pm.run);
-    for (const tool of await agentToolDefinitions(session!.client)) registry.register(tool);
 
     const pmDrive = harness.runner.drive(pm.run.runId);
     const waiting = await untilRun(harness, pm.run.runId, (d) => d.run.children.length === 2);
@@ -142,14 +138,20 @@ describe('a PM drafts a researcher and a writer and awaits both', () => {
     for (const doc of docs) expect(replayTrace(doc.trace)).toEqual(doc.run);
   });
 
-  it('works the same with routed tools, where every run of the tree talks to its own MCP server', async () => {
+  it('every run of the tree talks to its own MCP server (one session per run, never shared)', async () => {
     fx = makeTree({ scripts: { pm: pmScript(), researcher: researcherScript, writer: writerScript } });
-    const { harness } = fx;
+    const { harness, provider } = fx;
     const pm = await harness.createRun({ task: 'Get me a report on durable execution', role: 'pm', requestedBy });
     const pmDrive = harness.runner.drive(pm.run.runId);
     const waiting = await untilRun(harness, pm.run.runId, (d) => d.run.children.length === 2);
     const writerId = waiting.run.children[1]!;
-    await untilRun(harness, writerId, (d) => d.run.status === 'waiting_approval');
+    const paused = await untilRun(harness, writerId, (d) => d.run.status === 'waiting_approval');
+    const pmSession = await provider.session((await harness.getRun(pm.run.runId)).run);
+    const writerSession = await provider.session(paused.run);
+    expect(pmSession?.runId).toBe(pm.run.runId);
+    expect(writerSession?.runId).toBe(writerId);
+    expect(pmSession?.server).not.toBe(writerSession?.server);
+    expect(pmSession?.client).not.toBe(writerSession?.client);
     await harness.approve({ runId: writerId, actor: { userId: APPROVER, source: 'slack' } });
     const done = await pmDrive;
 

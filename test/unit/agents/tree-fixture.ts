@@ -1,15 +1,18 @@
 /**
  * A harness for multi-agent tests: roles pm / lead (conversational), researcher / writer / ticker
- * (workers), one scripted model per role, a SubagentManager, the per-run agent-tool provider, and
- * (by default) the routed agent tools in the registry so every run reaches its OWN MCP server.
+ * (workers), one scripted model per role, and the sub-agent services wired the way
+ * `createRuntime` wires them (`attachSubagents`): every run is offered, and reaches, its OWN MCP
+ * server's tools through the runner's per-run tool view.
  * Also: a "wait until" helper driven by commits, and tools that hang or tick on the fake clock.
  */
 import { z } from 'zod';
 import type { RoleDefinition } from '../../../src/agents/role-types.ts';
-import { SubagentManager, type SubagentLimits } from '../../../src/agents/subagents/subagent-manager.ts';
+import { attachSubagents } from '../../../src/agents/subagents/attach.ts';
+import { DEFAULT_MONITOR_SETTINGS, type MonitorSettings } from '../../../src/agents/subagents/monitor.ts';
+import type { RunMonitor } from '../../../src/agents/subagents/run-monitor.ts';
+import type { SubagentManager, SubagentLimits } from '../../../src/agents/subagents/subagent-manager.ts';
 import { RoleRoutedModel } from '../../../src/agents/subagents/testing/role-routed-model.ts';
-import { AgentToolProvider } from '../../../src/mcp/agent-tools/run-tool-provider.ts';
-import { routedAgentTools } from '../../../src/mcp/agent-tools/routed-tools.ts';
+import type { AgentToolProvider } from '../../../src/mcp/agent-tools/run-tool-provider.ts';
 import type { ModelMessage } from '../../../src/model/port.ts';
 import type { ScriptedStepSource } from '../../../src/model/scripted-model.ts';
 import type { Harness } from '../../../src/orchestrator/harness.ts';
@@ -30,13 +33,14 @@ const role = (name: string, category: RoleDefinition['category'], tools: string[
   tools,
 });
 
-/** The roles every tree test uses. */
+/** The roles every tree test uses (agent tools are granted by category, never listed). */
 export const treeRoles: RoleDefinition[] = [
-  role('pm', 'conversational', [...AGENT_ALL_TOOLS]),
-  role('lead', 'conversational', [...AGENT_ALL_TOOLS, 'hang']),
-  role('researcher', 'worker', ['workspace_search', 'workspace_read', ...AGENT_READ_TOOLS, 'hang']),
-  role('writer', 'worker', ['workspace_read', 'workspace_write', ...AGENT_READ_TOOLS]),
-  role('ticker', 'worker', ['tick', ...AGENT_READ_TOOLS]),
+  role('pm', 'conversational', []),
+  role('lead', 'conversational', ['hang', 'ledger_note']),
+  role('researcher', 'worker', ['workspace_search', 'workspace_read', 'hang', 'ledger_note']),
+  role('writer', 'worker', ['workspace_read', 'workspace_write']),
+  role('ticker', 'worker', ['tick']),
+  role('critic', 'reviewer', ['workspace_read']),
 ];
 
 export const DEFAULT_LIMITS: SubagentLimits = { maxDepth: 2, maxChildrenPerRun: 5, maxTreeTokens: 1_000_000 };
@@ -44,18 +48,19 @@ export const DEFAULT_LIMITS: SubagentLimits = { maxDepth: 2, maxChildrenPerRun: 
 export interface TreeOptions {
   scripts: Partial<Record<string, ScriptedStepSource[]>>;
   limits?: Partial<SubagentLimits>;
-  /** `routed` (default) registers the six routing tools; `none` leaves the registry to the test. */
-  wiring?: 'routed' | 'none';
+  monitor?: Partial<MonitorSettings>;
   tools?: ToolDefinition[];
   store?: RunStore;
   clock?: FakeClock;
   budgets?: Parameters<typeof makeHarness>[0]['budgets'];
   contextChars?: number;
+  policy?: Parameters<typeof makeHarness>[0]['policy'];
 }
 
 export interface TreeFixture extends Fixture {
   manager: SubagentManager;
   provider: AgentToolProvider;
+  monitor: RunMonitor;
   close(): Promise<void>;
 }
 
@@ -69,27 +74,27 @@ export function makeTree(options: TreeOptions): TreeFixture {
     budgets: { maxActiveRunsPerUser: 20, ...options.budgets },
     ...(options.store === undefined ? {} : { store: options.store }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.policy === undefined ? {} : { policy: options.policy }),
   });
   const { harness } = fixture;
-  const manager = new SubagentManager({ harness, limits: { ...DEFAULT_LIMITS, ...options.limits } });
-  const provider = new AgentToolProvider({
-    harness,
-    manager,
-    fullAccessCategories: ['conversational'],
-    ...(options.contextChars === undefined ? {} : { contextChars: options.contextChars }),
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const services = attachSubagents(harness, {
+    agents: {
+      ...limits,
+      maxAwaitSeconds: 600,
+      contextChars: options.contextChars ?? 8000,
+      monitor: { ...DEFAULT_MONITOR_SETTINGS, ...options.monitor },
+    },
+    mcp: { fullAccessCategories: ['conversational'] },
   });
-  if ((options.wiring ?? 'routed') === 'routed') {
-    for (const tool of routedAgentTools({ harness, provider })) fixture.registry.register(tool);
-  }
   return {
     ...fixture,
-    manager,
-    provider,
+    manager: services.manager,
+    provider: services.provider,
+    monitor: services.monitor,
     async close() {
       await harness.stop();
-      await manager.drain();
-      manager.close();
-      await provider.close();
+      await services.close();
       fixture.cleanup();
     },
   };

@@ -1,12 +1,10 @@
 /**
- * The adapter from an agent-tool MCP client to ToolDefinitions, the per-run registry view, and
- * the routed bridge: classification for policy, validation against the listed schema, isError →
+ * The adapter from an agent-tool MCP client to ToolDefinitions and the per-run registry view: classification for policy, validation against the listed schema, isError →
  * ToolError, abort propagation, and the merge rules the runner will follow.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { RunToolView } from '../../../src/mcp/agent-tools/run-tool-provider.ts';
-import { routedAgentTools } from '../../../src/mcp/agent-tools/routed-tools.ts';
 import { AGENT_TOOL_SOURCE, agentToolDefinitions, awaitToolTimeoutMs } from '../../../src/mcp/agent-tools/tool-adapter.ts';
 import { ToolError } from '../../../src/shared/errors.ts';
 import { ToolRegistry } from '../../../src/tools/registry.ts';
@@ -31,7 +29,7 @@ const ctx = (runId: string, signal = new AbortController().signal): ToolContext 
 });
 
 async function pmTools(): Promise<{ runId: string; tools: ToolDefinition[] }> {
-  fx = makeTree({ scripts: { researcher: [{ content: 'the answer' }] }, wiring: 'none' });
+  fx = makeTree({ scripts: { researcher: [{ content: 'the answer' }] } });
   const pm = await fx.harness.createRun({ task: 'coordinate', role: 'pm', requestedBy });
   const session = await fx.provider.session(pm.run);
   return { runId: pm.run.runId, tools: await agentToolDefinitions(session!.client, { maxAwaitSeconds: 120 }) };
@@ -81,7 +79,7 @@ describe('agentToolDefinitions', () => {
 
   it('passes the run\'s abort signal to the MCP request: cancelling stops a pending await', async () => {
     const hang = hangTool();
-    fx = makeTree({ scripts: { researcher: [{ calls: [{ name: 'hang', args: {} }] }] }, tools: [hang.definition], wiring: 'none' });
+    fx = makeTree({ scripts: { researcher: [{ calls: [{ name: 'hang', args: {} }] }] }, tools: [hang.definition] });
     const pm = await fx.harness.createRun({ task: 'coordinate', role: 'pm', requestedBy });
     const tools = await agentToolDefinitions((await fx.provider.session(pm.run))!.client);
     const draft = tools.find((t) => t.name === 'draft_agent')!;
@@ -139,21 +137,22 @@ describe('RunToolView (how the runner merges per-run tools)', () => {
   });
 });
 
-describe('routedAgentTools', () => {
-  it('routes each call to the calling run\'s own tools, and refuses lifecycle tools to read-only roles', async () => {
-    fx = makeTree({ scripts: { researcher: [{ content: 'the answer' }] }, wiring: 'none' });
-    const routed = routedAgentTools({ harness: fx.harness, provider: fx.provider });
-    expect(routed.map((t) => t.name)).toEqual(['list_agents', 'list_tasks', 'get_task_context', 'draft_agent', 'await_agent', 'kill_agent']);
+describe('the runner\'s per-run view over the provider', () => {
+  it('each run sees its OWN server\'s tools; a read-only run has no lifecycle tools at all', async () => {
+    fx = makeTree({ scripts: { researcher: [{ content: 'the answer' }] } });
     const pm = await fx.harness.createRun({ task: 'coordinate', role: 'pm', requestedBy });
     const writer = await fx.harness.createRun({ task: 'write', role: 'writer', requestedBy });
-    const listTasks = routed.find((t) => t.name === 'list_tasks')!;
-    const draft = routed.find((t) => t.name === 'draft_agent')!;
+    const pmView = await fx.harness.toolsOf(pm.run.runId);
+    const writerView = await fx.harness.toolsOf(writer.run.runId);
+    expect(pmView.ownNames()).toEqual(['list_agents', 'list_tasks', 'get_task_context', 'draft_agent', 'await_agent', 'kill_agent']);
+    expect(writerView.ownNames()).toEqual(['list_agents', 'list_tasks', 'get_task_context']);
+    expect(writerView.get('draft_agent')).toBeUndefined();
+    expect(pmView.isWaitingTool('await_agent')).toBe(true);
+    expect(pmView.isWaitingTool('list_agents')).toBe(false);
 
-    expect((await listTasks.handler({}, ctx(pm.run.runId))).data).toMatchObject({ root_id: pm.run.runId });
-    expect((await listTasks.handler({}, ctx(writer.run.runId))).data).toMatchObject({ root_id: writer.run.runId });
-    await expect(draft.handler({ role: 'researcher', task: 'x' }, ctx(writer.run.runId))).rejects.toThrow(
-      /draft_agent is not available to role writer/,
-    );
-    expect((await draft.handler({ role: 'researcher', task: 'x' }, ctx(pm.run.runId))).data).toMatchObject({ role: 'researcher' });
+    const listTasks = (view: typeof pmView) => view.get('list_tasks')!;
+    expect((await listTasks(pmView).handler({}, ctx(pm.run.runId))).data).toMatchObject({ root_id: pm.run.runId });
+    // The writer's server answers as the writer, whatever run id a caller puts in the context.
+    expect((await listTasks(writerView).handler({}, ctx(pm.run.runId))).data).toMatchObject({ root_id: writer.run.runId });
   });
 });
