@@ -11,7 +11,9 @@ import type { App, Logger as BoltLogger } from '@slack/bolt';
 import { WebClient, type RetryOptions } from '@slack/web-api';
 import { startAdminServer } from '../admin/index.ts';
 import { createRuntime, type Runtime } from '../app/create-runtime.ts';
+import { mcpClientTokens } from '../config/load-config.ts';
 import type { HarnessConfig } from '../config/schema.ts';
+import { type McpHttpServerHandle, startMcpHttpServer } from '../mcp/server/http-server.ts';
 import type { ModelPort } from '../model/port.ts';
 import type { Clock } from '../shared/clock.ts';
 import { ConfigError, SlackApiError, asBotError } from '../shared/errors.ts';
@@ -21,6 +23,7 @@ import { SlackPublisher } from '../slack/egress/slack-publisher.ts';
 import { IdentityCheck } from '../slack/ingress/identity.ts';
 import { registerIngressListeners } from '../slack/ingress/register-listeners.ts';
 import { SlackIngress } from '../slack/ingress/slack-ingress.ts';
+import { Router } from '../routing/router.ts';
 import { ThreadIndex } from '../slack/ingress/thread-index.ts';
 import { createWebClientPort, slackWebClientOptions, toSlackApiError } from '../slack/web-client-port.ts';
 import type { ToolDefinition } from '../tools/types.ts';
@@ -60,6 +63,8 @@ export interface StartBotOptions {
   clientPingTimeoutMs?: number;
   /** Publisher status coalescing interval (default 1000 ms). */
   statusIntervalMs?: number;
+  /** How long a sub-agent lives before it gets its own thread post (publisher default 3000 ms; tests 0). */
+  subagentPostDelayMs?: number;
   /** Stop gracefully on SIGTERM and SIGINT, then exit the process (the `npm start` entry point). */
   handleSignals?: boolean;
 }
@@ -87,6 +92,8 @@ export interface BotHandle {
   readonly recovered: readonly string[];
   /** Absolute path of the admin socket the operator CLI writes through (docs/architecture/admin-socket.md). */
   readonly adminSocket: string;
+  /** The MCP endpoint for external clients (`mcp.server.enabled`), or null (docs/architecture/mcp-server.md). */
+  readonly mcpUrl: string | null;
   /**
    * Stops taking input (transport), stops driving runs (they stay persisted and resume at the next
    * start), flushes pending Slack posts, and releases the store. Idempotent; never rejects.
@@ -214,6 +221,7 @@ export async function startBot(config: HarnessConfig, options: StartBotOptions =
       logger,
       appHome: { refreshOnChange: true },
       ...(options.statusIntervalMs === undefined ? {} : { statusIntervalMs: options.statusIntervalMs }),
+      ...(options.subagentPostDelayMs === undefined ? {} : { subagentPostDelayMs: options.subagentPostDelayMs }),
     });
     publisher.start();
     cleanups.push(() => publisher.stop());
@@ -229,12 +237,26 @@ export async function startBot(config: HarnessConfig, options: StartBotOptions =
     await threads.load(runtime.store);
 
     const identity = new IdentityCheck({ teamId: config.slack.teamId ?? installation.teamId, appId: credentials.appId });
-    const ingress = new SlackIngress({ harness, slack: port, publisher, identity, threads, botUserId: installation.botUserId, logger, clock });
+    // Issue C: routing rules are checked against the roles folder here (an unknown role fails startup).
+    const router = new Router({ roles: runtime.roles.list(), defaultRole: runtime.roles.defaultRole, channels: config.routing.channels });
+    const ingress = new SlackIngress({
+      harness,
+      slack: port,
+      publisher,
+      identity,
+      threads,
+      botUserId: installation.botUserId,
+      logger,
+      clock,
+      router,
+      debounceMs: config.routing.debounceMs,
+    });
     registerIngressListeners(bolt.app, ingress, logger);
     // Registered after the transport's cleanup, so it runs before it: drives stop, then the
     // background work settles, then the publisher flushes what those last commits queued.
     cleanups.push(async () => {
       await harness.stop();
+      await ingress.close();
       await ingress.settled();
     });
 
@@ -244,6 +266,26 @@ export async function startBot(config: HarnessConfig, options: StartBotOptions =
     // harness stops, so no CLI write lands on a stopping harness.
     const admin = await startAdminServer({ harness, dataDir: config.dataDir, logger });
     cleanups.push(() => admin.close());
+
+    // External MCP clients (issue D): like the admin socket, closed before the harness stops.
+    let mcp: McpHttpServerHandle | null = null;
+    if (config.mcp.server.enabled) {
+      mcp = await startMcpHttpServer({
+        config: config.mcp.server,
+        tokens: mcpClientTokens(config.secrets),
+        deps: {
+          store: runtime.store,
+          clock,
+          lifecycle: { harness, manager: runtime.subagents.manager },
+          contextChars: config.agents.contextChars,
+          maxAwaitSeconds: config.agents.maxAwaitSeconds,
+        },
+        logger,
+        ...(runtime.audit === undefined ? {} : { audit: runtime.audit }),
+      });
+      const server = mcp;
+      cleanups.push(() => server.close());
+    }
 
     const sweepEvery = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
     let sweeping = false;
@@ -279,7 +321,7 @@ export async function startBot(config: HarnessConfig, options: StartBotOptions =
           defaultRole: config.roles.default,
           policyVersion: runtime.policy.version,
           approvers: config.policy.approvers.default,
-          mcp: 'not configured yet',
+          mcp: mcp === null ? 'server disabled (mcp.server.enabled)' : `server ${mcp.url}`,
           grantedScopes: installation.grantedScopes,
           recovered: recovered.length,
           adminSocket: admin.path,
@@ -299,6 +341,7 @@ export async function startBot(config: HarnessConfig, options: StartBotOptions =
       port: started.port,
       recovered,
       adminSocket: admin.path,
+      mcpUrl: mcp?.url ?? null,
       stop() {
         stopping ??= undo().then(() => logger.info({}, 'slack-harness stopped'));
         return stopping;

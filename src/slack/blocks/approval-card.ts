@@ -117,14 +117,17 @@ function fallback(prefix: string, gate: Gate): string {
  */
 export function renderApprovalCard(input: ApprovalCardInput): SlackMessage {
   const { run, gate } = input;
+  // A sub-agent's gate says whose it is: "pm → writer wants workspace_write".
+  const header = gate.lineage.length > 1 ? `${gate.lineage.join(' → ')} wants ${gate.tool}` : `Approval needed: ${gate.tool}`;
   const body = cardBody(run, gate, {
-    header: `Approval needed: ${gate.tool}`,
+    header,
     now: input.now,
     permalinkBase: input.permalinkBase,
     viewAllHint: '*View all* shows them in full.',
   });
   const blocks = [...body.blocks, { type: 'actions' as const, elements: gateButtons(gate, body.truncated) }];
-  return checkedMessage('renderApprovalCard', { text: fallback('Approval needed', gate), blocks });
+  const prefix = gate.lineage.length > 1 ? `Approval needed (${inlineText(gate.lineage.join(' → '), 200)})` : 'Approval needed';
+  return checkedMessage('renderApprovalCard', { text: fallback(prefix, gate), blocks });
 }
 
 function when(at: number | null): string {

@@ -23,8 +23,13 @@ const SECTION_MAX = 2900;
 
 /** Options of {@link renderRunStatus}. */
 export interface RunStatusOptions {
-  /** The loaded child run documents, in the order to show them. */
+  /**
+   * The loaded sub-agent run documents, in the order to show them (depth first: a child, then its
+   * own children); deeper ones are indented by their depth below the run.
+   */
   children?: readonly RunDoc[];
+  /** Where the run waits for a slot of the global cap (`queued — position N of M`), if it does. */
+  queue?: { position: number; of: number } | null;
 }
 
 /** Options of {@link renderSubagentStatus}. */
@@ -46,7 +51,7 @@ function pendingTools(run: RunState): string[] {
 }
 
 /** What the run is doing now, in one escaped line. */
-function activityLine(run: RunState): string {
+function activityLine(run: RunState, queue: RunStatusOptions['queue'] = null): string {
   switch (run.status) {
     case 'waiting_approval': {
       const tools = pendingTools(run);
@@ -62,7 +67,10 @@ function activityLine(run: RunState): string {
     case 'cancelled':
       return `:no_entry_sign: ${run.error === null ? 'Cancelled.' : escapeAndTruncate(run.error.message, 500)}`;
     case 'queued':
-      return ':hourglass: Queued.';
+      if (queue !== null && queue !== undefined) {
+        return `:hourglass: Queued — position ${formatCount(queue.position)} of ${formatCount(queue.of)}; it starts when a slot frees up.`;
+      }
+      return run.parentRunId === null ? ':hourglass: Queued.' : ':seedling: Drafted; starting…';
     case 'running': {
       const step = run.steps.at(-1);
       return step === undefined ? ':thought_balloon: Thinking…' : `Current step: ${inlineCode(step.tool, TOOL_MAX)} (${step.status.replace(/_/g, ' ')})`;
@@ -90,19 +98,22 @@ function usageLine(run: RunState, now: number): string {
   ].join(' · ');
 }
 
-function childLine(child: RunState): string {
+function childLine(child: RunState, baseDepth: number): string {
   const current =
     child.status === 'waiting_approval'
       ? ` · waiting for ${pendingTools(child).slice(0, 1).map((tool) => inlineCode(tool, TOOL_MAX)).join('') || 'approval'}`
       : child.steps.length > 0 && !isTerminal(child)
         ? ` · ${inlineCode(child.steps.at(-1)?.tool ?? '', TOOL_MAX)}`
         : '';
-  return `• ${RUN_STATUS_LABEL[child.status].emoji} *${inlineText(child.role, ROLE_MAX) || '-'}* — ${RUN_STATUS_LABEL[child.status].label}${current}`;
+  const indent = '\u2003'.repeat(Math.max(0, Math.min(4, child.depth - baseDepth - 1)));
+  const tokens = child.usage.inputTokens + child.usage.outputTokens;
+  const usage = tokens > 0 ? ` · ${formatCount(tokens)} tokens` : '';
+  return `${indent}• ${RUN_STATUS_LABEL[child.status].emoji} *${inlineText(child.role, ROLE_MAX) || '-'}* — ${RUN_STATUS_LABEL[child.status].label}${current}${usage}`;
 }
 
-function childBlocks(children: readonly RunDoc[], declared: number): KnownBlock[] {
+function childBlocks(children: readonly RunDoc[], declared: number, baseDepth: number): KnownBlock[] {
   const total = Math.max(children.length, declared);
-  const shown = children.slice(0, CHILDREN_SHOWN).map((doc) => childLine(doc.run));
+  const shown = children.slice(0, CHILDREN_SHOWN).map((doc) => childLine(doc.run, baseDepth));
   const more = total - shown.length;
   const text = `*Sub-agents (${formatCount(total)})*\n${shown.join('\n')}${more > 0 ? `\n…and ${formatCount(more)} more` : ''}`;
   return splitForSlack(text, SECTION_MAX).map((chunk) => section(chunk));
@@ -120,17 +131,20 @@ export function renderRunStatus(doc: RunDoc, now: number, options: RunStatusOpti
   const role = inlineText(run.role, ROLE_MAX) || '-';
   const blocks: KnownBlock[] = [
     section(`${RUN_STATUS_LABEL[run.status].emoji} *${role}* · ${RUN_STATUS_LABEL[run.status].label}\n*Task:* ${inlineText(run.task, TASK_MAX) || '-'}`),
-    section(activityLine(run)),
+    section(activityLine(run, options.queue)),
   ];
   const steps = recentSteps(run);
   if (steps !== null) blocks.push(section(steps));
   const children = options.children ?? [];
-  if (children.length > 0 || run.children.length > 0) blocks.push(...childBlocks(children, run.children.length));
+  if (children.length > 0 || run.children.length > 0) blocks.push(...childBlocks(children, run.children.length, run.depth));
   blocks.push(context(usageLine(run, now)));
+  const queue = options.queue;
   const label =
     run.status === 'waiting_approval'
       ? `waiting for approval of ${pendingTools(run).map((tool) => inlineText(tool, TOOL_MAX)).join(', ') || 'a tool call'}`
-      : RUN_STATUS_LABEL[run.status].label;
+      : run.status === 'queued' && queue !== null && queue !== undefined
+        ? `queued — position ${String(queue.position)} of ${String(queue.of)}`
+        : RUN_STATUS_LABEL[run.status].label;
   return checkedMessage('renderRunStatus', { text: `${role}: ${label}`, blocks });
 }
 

@@ -32,6 +32,7 @@ import {
   renderProcessingCard,
   renderResult,
   renderRunStatus,
+  renderSubagentStatus,
   slackDate,
   userMention,
   type SlackMessage,
@@ -54,8 +55,33 @@ const HOME_USER_ID = /^[UW][A-Z0-9_]{2,}$/;
 /** Card permalinks kept in memory. */
 const PERMALINKS_KEPT = 5000;
 
-/** Children loaded for the status message's sub-agent lines. */
+/** Sub-agents (the whole tree, depth first) loaded for the status message's summary lines. */
 const STATUS_CHILDREN = 25;
+
+/** Root threads remembered for sub-agent runs. */
+const ROOT_THREADS_KEPT = 5000;
+
+/** Default of {@link SlackPublisherOptions.subagentPostDelayMs}. */
+export const DEFAULT_SUBAGENT_POST_DELAY_MS = 1000;
+
+/** The key of a sub-agent's own status post (recorded on the sub-agent's run). */
+export function subagentPostKey(runId: string): string {
+  return `subagent:${runId}`;
+}
+
+/**
+ * The pool's queue, when the harness has one (issue C): positions of runs waiting for a slot of the
+ * global cap, and a feed of the runs whose position changed.
+ */
+interface QueueView {
+  queuePosition(runId: string): { position: number; of: number } | null;
+  onQueueChange(listener: (runIds: readonly string[]) => void): () => void;
+}
+
+function queueViewOf(harness: Harness): QueueView | null {
+  const candidate = harness as Partial<QueueView>;
+  return typeof candidate.queuePosition === 'function' && typeof candidate.onQueueChange === 'function' ? (harness as unknown as QueueView) : null;
+}
 
 /** Where a run's messages go. */
 export interface SlackThread {
@@ -94,6 +120,14 @@ export interface SlackPublisherOptions {
   runLinkBase?: string;
   /** Terminal runs updated this recently have their outcome posts reconciled (default 1 h). */
   reconcileWindowMs?: number;
+  /**
+   * Every sub-agent gets its own status post (with a Kill button while it is live). The first post
+   * waits this long after the draft, so the states a sub-agent passes through in that window land
+   * in one post (a sub-agent that already ended is posted in its final state); a sub-agent waiting
+   * for a human is posted at once. Default {@link DEFAULT_SUBAGENT_POST_DELAY_MS} (the same window
+   * as status updates); 0 posts at the draft.
+   */
+  subagentPostDelayMs?: number;
 }
 
 interface PostRecord {
@@ -114,6 +148,12 @@ interface StatusState {
 
 interface Lane {
   runId: string;
+  /** A sub-agent's lane posts into its root's thread: cards and its own `subagent:<id>` post only. */
+  child: boolean;
+  /** Sub-agent lanes: whether its own post is due (see `subagentPostDelayMs`). */
+  visible: boolean;
+  /** Sub-agent lanes: the timer that makes the post due. */
+  reveal: AbortController | null;
   thread: SlackThread;
   /** The newest document seen (by trace length). */
   doc: RunDoc;
@@ -179,9 +219,16 @@ export class SlackPublisher {
   private readonly runLinkBase: string | undefined;
   private readonly reconcileWindowMs: number;
   private readonly homeRefresh: boolean;
+  private readonly subagentPostDelayMs: number;
   private readonly lanes = new Map<string, Lane>();
+  /** Root run id → its thread, for sub-agent runs (whose own origin names no thread). */
+  private readonly rootThreads = new Map<string, SlackThread | null>();
+  private readonly queue: QueueView | null;
+  private unsubscribeQueue: (() => void) | null = null;
   private readonly permalinks = new Map<string, string>();
   private readonly homeWanted = new Map<string, Promise<void>>();
+  /** When each user's Home was last published (for the per-user coalescing window). */
+  private readonly homeLastAt = new Map<string, number>();
   private homeChain: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
@@ -196,13 +243,23 @@ export class SlackPublisher {
     this.runLinkBase = options.runLinkBase;
     this.reconcileWindowMs = options.reconcileWindowMs ?? 60 * 60 * 1000;
     this.homeRefresh = options.appHome?.refreshOnChange ?? false;
+    this.subagentPostDelayMs = options.subagentPostDelayMs ?? DEFAULT_SUBAGENT_POST_DELAY_MS;
+    this.queue = queueViewOf(options.harness);
   }
 
-  /** Subscribes to the harness's commits. Idempotent. */
+  /** Subscribes to the harness's commits (and its pool's queue changes). Idempotent. */
   start(): void {
     if (this.unsubscribe !== null) return;
     this.stopped = false;
     this.unsubscribe = this.harness.onCommit(this.handleCommit);
+    // A queued task's status shows its position; every move in the line re-renders it (coalesced).
+    this.unsubscribeQueue =
+      this.queue?.onQueueChange((runIds) => {
+        for (const runId of runIds) {
+          const lane = this.lanes.get(runId);
+          if (lane !== undefined && !lane.child) this.markStatusDirty(lane);
+        }
+      }) ?? null;
   }
 
   /**
@@ -212,8 +269,12 @@ export class SlackPublisher {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
+    this.unsubscribeQueue?.();
+    this.unsubscribeQueue = null;
     this.stopped = true;
     for (const lane of this.lanes.values()) {
+      lane.reveal?.abort();
+      lane.reveal = null;
       const sleeping = lane.status.sleeping;
       lane.status.sleeping = null;
       sleeping?.abort();
@@ -238,7 +299,7 @@ export class SlackPublisher {
         if (home === this.homeChain) return;
         continue;
       }
-      await Promise.all([...busy.map((lane) => lane.chain), home]);
+      await Promise.all([...busy.map((lane) => lane.chain), home, ...this.homeWanted.values()]);
     }
   }
 
@@ -304,7 +365,7 @@ export class SlackPublisher {
    * race. Never rejects (a failure is logged).
    */
   publishAppHome(userId: string): Promise<void> {
-    return this.queueHome(userId);
+    return this.queueHome(userId, true);
   }
 
   /**
@@ -336,9 +397,19 @@ export class SlackPublisher {
   readonly handleCommit: CommitListener = ({ doc, events }) => {
     try {
       if (this.stopped || events.length === 0) return;
-      const thread = this.threadOf(doc.run);
-      if (thread === null) return;
-      const lane = this.lanes.get(doc.run.runId) ?? this.newLane(doc, thread, (events[0]?.seq ?? 0) - 1);
+      let lane = this.lanes.get(doc.run.runId);
+      if (lane === undefined) {
+        const thread = this.threadNow(doc.run);
+        if (thread === undefined) {
+          // A sub-agent whose root's thread is not known yet: look it up, then handle this commit.
+          void this.rootThread(doc.run).then((found) => {
+            if (found !== null && !this.stopped) this.handleCommit({ doc, events });
+          });
+          return;
+        }
+        if (thread === null) return;
+        lane = this.newLane(doc, thread, (events[0]?.seq ?? 0) - 1);
+      }
       this.absorb(lane, doc);
       // Everything after what was dispatched, from the doc itself: a commit delivered twice adds
       // nothing, and one delivered late is covered by the newer commit that contains it.
@@ -353,6 +424,10 @@ export class SlackPublisher {
   };
 
   private dispatch(lane: Lane, doc: RunDoc, events: readonly TraceEvent[]): void {
+    if (lane.child) {
+      this.dispatchChild(lane, doc, events);
+      return;
+    }
     let changed = false;
     for (const event of events) {
       if (event.event === 'slack_posted') continue;
@@ -399,11 +474,138 @@ export class SlackPublisher {
     if (changed) this.markStatusDirty(lane);
   }
 
+  /**
+   * A sub-agent's events: its gate cards go to the root's thread like any card (their header names
+   * the lineage); its own post follows its state once it is visible; its parent's and root's
+   * status messages are re-rendered (they summarise the tree). No reactions, no status message and
+   * no result post of its own: the parent reports the outcome.
+   */
+  private dispatchChild(lane: Lane, doc: RunDoc, events: readonly TraceEvent[]): void {
+    let changed = false;
+    for (const event of events) {
+      if (event.event === 'slack_posted') continue;
+      changed = true;
+      const gateId = typeof event.detail['gateId'] === 'string' ? event.detail['gateId'] : undefined;
+      switch (event.event) {
+        case 'run_created':
+          this.armReveal(lane);
+          break;
+        case 'approval_required': {
+          const gate = event.detail['gate'] as { gateId?: unknown } | undefined;
+          if (typeof gate?.gateId === 'string') this.queueCard(lane, gate.gateId, false);
+          // Waiting for a human: the post (and its Kill button) is due now.
+          this.revealNow(lane);
+          break;
+        }
+        case 'approval_granted':
+        case 'approval_rejected':
+        case 'approval_expired':
+          if (gateId !== undefined) this.queueCard(lane, gateId, false);
+          break;
+        case 'approval_refused':
+          if (gateId !== undefined && lane.cards.get(gateId)?.startsWith('processing:') === true) {
+            void this.enqueue(lane, 'card', () => this.syncCard(lane, gateId, false));
+          }
+          break;
+        case 'approval_reminded':
+          if (gateId !== undefined) void this.enqueue(lane, 'reminder', () => this.remind(lane, gateId, false));
+          break;
+        case 'needs_attention':
+          this.revealNow(lane);
+          break;
+        case 'run_failed':
+        case 'run_cancelled':
+          for (const gate of doc.run.gates) if (gate.status === 'cancelled') this.queueCard(lane, gate.gateId, false);
+          break;
+        default:
+          break;
+      }
+    }
+    if (!changed) return;
+    if (TERMINAL_STATUSES.includes(doc.run.status)) {
+      lane.reveal?.abort();
+      lane.reveal = null;
+    }
+    if (lane.visible) this.markStatusDirty(lane);
+    for (const id of new Set([doc.run.parentRunId, doc.run.rootRunId])) {
+      const upper = id === null ? undefined : this.lanes.get(id);
+      if (upper !== undefined && (!upper.child || upper.visible)) this.markStatusDirty(upper);
+    }
+  }
+
+  /** Makes a sub-agent's post due after `subagentPostDelayMs`, in whatever state it is then. */
+  private armReveal(lane: Lane): void {
+    if (lane.visible || lane.reveal !== null || TERMINAL_STATUSES.includes(lane.doc.run.status)) return;
+    if (this.subagentPostDelayMs <= 0) {
+      this.revealNow(lane);
+      return;
+    }
+    const controller = new AbortController();
+    lane.reveal = controller;
+    this.clock.sleep(this.subagentPostDelayMs, controller.signal).then(
+      () => {
+        if (lane.reveal !== controller) return;
+        lane.reveal = null;
+        this.revealNow(lane);
+      },
+      () => undefined,
+    );
+  }
+
+  private revealNow(lane: Lane): void {
+    lane.reveal?.abort();
+    lane.reveal = null;
+    if (lane.visible || this.stopped) return;
+    lane.visible = true;
+    this.markStatusDirty(lane);
+  }
+
+  // ---- threads ----------------------------------------------------------------------------------
+
+  /**
+   * Where a run's messages go, if known without I/O: a top-level run's own thread (`threadOf`), a
+   * sub-agent's root's thread when that is remembered; `undefined` when it must be looked up.
+   */
+  private threadNow(run: RunState): SlackThread | null | undefined {
+    if (run.parentRunId === null) {
+      const thread = this.threadOf(run);
+      this.rememberRoot(run.runId, thread);
+      return thread;
+    }
+    return this.rootThreads.get(run.rootRunId);
+  }
+
+  /** A sub-agent's root's thread, read from the store when not remembered (null: not posted to Slack). */
+  private async rootThread(run: RunState): Promise<SlackThread | null> {
+    const known = this.rootThreads.get(run.rootRunId);
+    if (known !== undefined) return known;
+    try {
+      const root = await this.harness.getRun(run.rootRunId);
+      const thread = root.run.parentRunId === null ? this.threadOf(root.run) : null;
+      this.rememberRoot(run.rootRunId, thread);
+      return thread;
+    } catch (error) {
+      this.logger.warn({ runId: run.runId, rootRunId: run.rootRunId, err: asBotError(error).toJSON() }, 'slack publisher: root run not loadable');
+      return null;
+    }
+  }
+
+  private rememberRoot(runId: string, thread: SlackThread | null): void {
+    if (this.rootThreads.has(runId)) return;
+    this.rootThreads.set(runId, thread);
+    if (this.rootThreads.size > ROOT_THREADS_KEPT) this.rootThreads.delete(this.rootThreads.keys().next().value ?? '');
+  }
+
   // ---- lanes ------------------------------------------------------------------------------------
 
   private newLane(doc: RunDoc, thread: SlackThread, maxSeq: number): Lane {
+    const child = doc.run.parentRunId !== null;
     const lane: Lane = {
       runId: doc.run.runId,
+      child,
+      // A sub-agent that already has its post (after a restart) keeps it up to date.
+      visible: child && doc.run.posts.some((post) => post.key === subagentPostKey(doc.run.runId)),
+      reveal: null,
       thread,
       doc,
       maxSeq,
@@ -431,8 +633,8 @@ export class SlackPublisher {
       this.absorb(existing, doc);
       return existing;
     }
-    const thread = this.threadOf(doc.run);
-    if (thread === null) return undefined;
+    const thread = doc.run.parentRunId === null ? this.threadNow(doc.run) : await this.rootThread(doc.run);
+    if (thread === null || thread === undefined) return undefined;
     return this.newLane(doc, thread, lastSeq(doc));
   }
 
@@ -462,7 +664,7 @@ export class SlackPublisher {
   /** Forgets a finished run's lane once nothing is queued (its posts are in the store). */
   private retireIfDone(lane: Lane): void {
     const { status } = lane;
-    if (lane.pending > 0 || status.dirty || status.queued || status.sleeping !== null) return;
+    if (lane.pending > 0 || status.dirty || status.queued || status.sleeping !== null || lane.reveal !== null) return;
     if (!TERMINAL_STATUSES.includes(lane.doc.run.status)) return;
     if (this.lanes.get(lane.runId) === lane) this.lanes.delete(lane.runId);
   }
@@ -694,10 +896,13 @@ export class SlackPublisher {
     const doc = lane.doc;
     status.lastSentAt = this.clock.now();
     try {
-      const message = renderRunStatus(doc, this.clock.now(), { children: await this.children(doc) });
-      const existing = lane.posts.get('status');
+      const key = lane.child ? subagentPostKey(lane.runId) : 'status';
+      const message = lane.child
+        ? renderSubagentStatus(doc, this.clock.now(), { canKill: true })
+        : renderRunStatus(doc, this.clock.now(), { children: await this.children(doc), queue: this.queue?.queuePosition(lane.runId) ?? null });
+      const existing = lane.posts.get(key);
       if (existing === undefined) {
-        const outcome = await this.post(lane, { key: 'status', kind: 'status', cardOf: null, message, fallbackText: message.text, search: status.search });
+        const outcome = await this.post(lane, { key, kind: lane.child ? 'subagent' : 'status', cardOf: null, message, fallbackText: message.text, search: status.search });
         if (outcome.adopted) await this.port.updateMessage({ channel: outcome.record.channel, ts: outcome.record.ts, text: message.text, blocks: message.blocks });
       } else {
         await this.port.updateMessage({ channel: existing.channel, ts: existing.ts, text: message.text, blocks: message.blocks });
@@ -711,15 +916,24 @@ export class SlackPublisher {
     }
   }
 
+  /** The run's sub-agents, depth first (a child, then its own), at most {@link STATUS_CHILDREN}. */
   private async children(doc: RunDoc): Promise<RunDoc[]> {
     const docs: RunDoc[] = [];
-    for (const childId of doc.run.children.slice(0, STATUS_CHILDREN)) {
-      try {
-        docs.push(await this.harness.getRun(childId));
-      } catch {
-        // A child that fails to load is counted by the renderer but not listed.
+    const visit = async (ids: readonly string[]): Promise<void> => {
+      for (const childId of ids) {
+        if (docs.length >= STATUS_CHILDREN) return;
+        let child: RunDoc;
+        try {
+          child = this.lanes.get(childId)?.doc ?? (await this.harness.getRun(childId));
+        } catch {
+          // A child that fails to load is counted by the renderer but not listed.
+          continue;
+        }
+        docs.push(child);
+        await visit(child.run.children);
       }
-    }
+    };
+    await visit(doc.run.children);
     return docs;
   }
 
@@ -729,7 +943,18 @@ export class SlackPublisher {
     this.absorb(lane, await this.harness.getRun(lane.runId));
     const { doc } = lane;
     const run = doc.run;
-    if (!TERMINAL_STATUSES.includes(run.status) || lane.posts.has('status')) {
+    const statusKey = lane.child ? subagentPostKey(run.runId) : 'status';
+    if (lane.child) {
+      // A sub-agent's post is brought up to date if it exists or is due; outcomes are the parent's.
+      if (lane.posts.has(statusKey) || run.status === 'waiting_approval' || run.status === 'needs_attention') {
+        lane.visible = true;
+        lane.status.search = !lane.posts.has(statusKey);
+        this.markStatusDirty(lane);
+      } else if (!TERMINAL_STATUSES.includes(run.status)) {
+        lane.status.search = true;
+        this.armReveal(lane);
+      }
+    } else if (!TERMINAL_STATUSES.includes(run.status) || lane.posts.has('status')) {
       lane.status.search = !lane.posts.has('status');
       this.markStatusDirty(lane);
     }
@@ -739,7 +964,7 @@ export class SlackPublisher {
       if (gate.status === 'pending' && gate.remindedAt !== null) await this.remind(lane, gate.gateId, true);
     }
     const ending = [...doc.trace].reverse().find((e) => e.event === 'run_completed' || e.event === 'run_failed' || e.event === 'run_cancelled');
-    if (TERMINAL_STATUSES.includes(run.status) && ending !== undefined) await this.postOutcome(lane, doc, ending, true);
+    if (!lane.child && TERMINAL_STATUSES.includes(run.status) && ending !== undefined) await this.postOutcome(lane, doc, ending, true);
   }
 
   // ---- App Home ---------------------------------------------------------------------------------
@@ -755,22 +980,32 @@ export class SlackPublisher {
   }
 
   /**
-   * Queues one Home publish for `userId` on the shared Home queue; a user already waiting there
-   * shares that publish (it will read the store after this call). Never rejects.
+   * Queues one Home publish for `userId` on the shared Home queue; a user already waiting shares
+   * that publish (it reads the store when it runs, after this call). Change-driven publishes for
+   * one user are coalesced like status messages: at most one per `statusIntervalMs`, so a run's
+   * burst of changes costs one `views.publish` and one store scan, not one per event. `immediate`
+   * (the user just opened the tab) skips the wait. Never rejects.
    */
-  private queueHome(userId: string): Promise<void> {
+  private queueHome(userId: string, immediate = false): Promise<void> {
     const waiting = this.homeWanted.get(userId);
     if (waiting !== undefined) return waiting;
-    const run = this.homeChain.then(async () => {
-      this.homeWanted.delete(userId);
-      try {
-        await publishAppHome({ harness: this.harness, port: this.port, userId, now: this.clock.now() });
-      } catch (error) {
-        this.logger.warn({ userId, err: asBotError(error).toJSON() }, 'slack publisher: App Home publish failed');
-      }
+    const last = this.homeLastAt.get(userId);
+    const wait = immediate || last === undefined ? 0 : Math.max(0, last + this.statusIntervalMs - this.clock.now());
+    const due = wait > 0 ? this.clock.sleep(wait).catch(() => undefined) : Promise.resolve();
+    const run = due.then(() => {
+      const published = this.homeChain.then(async () => {
+        this.homeWanted.delete(userId);
+        this.homeLastAt.set(userId, this.clock.now());
+        try {
+          await publishAppHome({ harness: this.harness, port: this.port, userId, now: this.clock.now() });
+        } catch (error) {
+          this.logger.warn({ userId, err: asBotError(error).toJSON() }, 'slack publisher: App Home publish failed');
+        }
+      });
+      this.homeChain = published;
+      return published;
     });
     this.homeWanted.set(userId, run);
-    this.homeChain = run;
     return run;
   }
 }

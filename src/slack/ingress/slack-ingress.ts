@@ -32,14 +32,16 @@ import {
 } from '../../shared/errors.ts';
 import { runIdFromExternal } from '../../shared/ids.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { TERMINAL_STATUSES, type Gate, type RunDoc } from '../../store/run-schema.ts';
+import { Router, helpText, type RouteDecision } from '../../routing/router.ts';
+import { TERMINAL_STATUSES, type Gate, type RunDoc, type RunState } from '../../store/run-schema.ts';
 import { ActionIds, CallbackIds, ModalInputs, decodeAgentAction, decodeGateAction, type GateActionValue } from '../blocks/action-ids.ts';
 import { renderArgsModal, renderEditModal, renderRejectModal } from '../blocks/modals.ts';
 import { escapeAndTruncate, inlineCode } from '../blocks/mrkdwn.ts';
 import type { SlackPort } from '../port.ts';
 import type { IdentityCheck } from './identity.ts';
-import { composeFollowUpTask, mentionsBot, stripBotMention } from './message-text.ts';
-import type { ThreadIndex, ThreadOwner } from './thread-index.ts';
+import { mentionsBot, stripBotMention } from './message-text.ts';
+import type { ThreadIndex } from './thread-index.ts';
+import { ThreadQueue, type QueuedMessage } from './thread-queue.ts';
 import { TtlSet } from './ttl-set.ts';
 import type { IncomingClick, IncomingMessage, IncomingSubmission, IngressPublisher, ViewAck } from './types.ts';
 
@@ -57,6 +59,13 @@ export interface SlackIngressDeps {
   clock: Clock;
   /** Remember delivery ids this long (default 1 h). */
   dedupeTtlMs?: number;
+  /** Message → role (config `routing:`); defaults to the harness's roles and default role only. */
+  router?: Router;
+  /**
+   * Merge window for follow-ups in one thread (config `routing.debounceMs`). Default 0: each
+   * follow-up to an idle thread is handled before its handler returns.
+   */
+  debounceMs?: number;
 }
 
 /** Shown when a mention carries no task. */
@@ -99,17 +108,50 @@ export class SlackIngress {
    * it in a debugger; tests wait on it to know a delivery was fully handled before asserting that
    * it changed nothing.
    */
-  readonly handled = { events: 0, clicks: 0, submissions: 0 };
+  readonly handled = { events: 0, clicks: 0, submissions: 0, followUps: 0 };
+  readonly router: Router;
+  /** Follow-ups waiting for their thread's run, or for the merge window (docs/architecture/routing.md). */
+  readonly queue: ThreadQueue;
+  private readonly unsubscribe: () => void;
 
   constructor(private readonly deps: SlackIngressDeps) {
     this.events = new TtlSet(deps.clock, deps.dedupeTtlMs);
     this.triggers = new TtlSet(deps.clock, deps.dedupeTtlMs);
     this.processing = new TtlSet(deps.clock, deps.dedupeTtlMs);
+    const roles = deps.harness.deps.roles;
+    this.router = deps.router ?? new Router({ roles: roles.list(), defaultRole: roles.defaultRole });
+    this.queue = new ThreadQueue({
+      clock: deps.clock,
+      logger: deps.logger,
+      debounceMs: deps.debounceMs ?? 0,
+      activeRun: (channel, threadTs) => this.activeRun(channel, threadTs),
+      flush: (channel, threadTs, pending) => this.flushFollowUps(channel, threadTs, pending),
+      notifyWaiting: (channel, threadTs, run, waiting) => this.notifyWaiting(channel, threadTs, run, waiting),
+    });
+    // A thread's waiting follow-ups go when its run ends (terminal commits of top-level Slack runs).
+    this.unsubscribe = deps.harness.onCommit(({ doc }) => {
+      const run = doc.run;
+      if (run.parentRunId !== null || run.origin.kind !== 'slack' || !TERMINAL_STATUSES.includes(run.status)) return;
+      this.queue.runEnded(run.origin.channel, run.origin.threadTs);
+    });
   }
 
-  /** Resolves once every background task started so far (drives, resumes) has settled. */
+  /** Resolves once every background task started so far (drives, resumes, queued follow-ups) has settled. */
   async settled(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight.size > 0 || this.queue.waiting > 0) {
+      await Promise.allSettled([...this.inFlight]);
+      await this.queue.settled();
+      if (this.inFlight.size === 0 && this.queue.waiting > 0) return;
+    }
+  }
+
+  /**
+   * Stops listening for run ends and closes the open merge windows (their messages to idle threads
+   * become persisted runs). Call after the transport stopped and before the harness stops.
+   */
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await this.queue.close();
   }
 
   // ---------------------------------------------------------------- events
@@ -142,13 +184,38 @@ export class SlackIngress {
     }
   }
 
+  /**
+   * A new task goes through the router at once; a message in a thread a run owns goes to the
+   * thread's queue, which hands it to {@link flushFollowUps} once the thread's run has ended.
+   */
   private async route(message: IncomingMessage): Promise<void> {
     const text = stripBotMention(message.text, this.deps.botUserId);
     const threadTs = message.threadTs ?? message.ts;
     const owner = message.threadTs === undefined ? undefined : this.deps.threads.ownerOf(message.channel, message.threadTs);
     if (!(await this.checkInput(message, text, threadTs))) return;
-    if (owner === undefined) await this.startTask(message, text, threadTs);
-    else await this.followUp(message, text, threadTs, owner);
+    if (owner !== undefined) {
+      // Remembered now: a redelivery must not queue the message twice.
+      this.events.add(message.eventId);
+      await this.queue.offer(message, text);
+      return;
+    }
+    const decision = this.router.route({ text, channel: message.channel });
+    if (decision.kind !== 'route') {
+      this.events.add(message.eventId);
+      await this.replyHelp(message.channel, threadTs, decision);
+      return;
+    }
+    if (decision.task.length === 0) {
+      this.events.add(message.eventId);
+      await this.reply(message.channel, threadTs, EMPTY_TASK_HINT);
+      return;
+    }
+    await this.startTask(message, decision.task, threadTs, decision.role);
+  }
+
+  private async replyHelp(channel: string, threadTs: string, decision: Exclude<RouteDecision, { kind: 'route' }>): Promise<void> {
+    const text = helpText(decision, this.router.roles, this.deps.harness.deps.roles.defaultRole);
+    await this.reply(channel, threadTs, `:grey_question: ${escapeAndTruncate(text, 3500)}`);
   }
 
   /** `app_home_opened` on the Home tab. */
@@ -171,33 +238,79 @@ export class SlackIngress {
     return true;
   }
 
-  /**
-   * A message in a thread a run owns. While that run is active the message is answered, not queued
-   * (issue C adds queues); once it has finished, a new run starts in the same thread with the same
-   * role, the previous task and result given as context.
-   */
-  private async followUp(message: IncomingMessage, text: string, threadTs: string, owner: ThreadOwner): Promise<void> {
-    let previous: RunDoc;
+  /** The thread's run while it is active (its follow-ups wait), else null. */
+  private async activeRun(channel: string, threadTs: string): Promise<RunState | null> {
+    const owner = this.deps.threads.ownerOf(channel, threadTs);
+    if (owner === undefined) return null;
     try {
-      previous = await this.deps.harness.getRun(owner.runId);
+      const { run } = await this.deps.harness.getRun(owner.runId);
+      return TERMINAL_STATUSES.includes(run.status) ? null : run;
     } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-      await this.startTask(message, text, threadTs);
-      return;
+      if (error instanceof NotFoundError) return null;
+      throw error;
     }
-    const run = previous.run;
-    if (!TERMINAL_STATUSES.includes(run.status)) {
-      this.events.add(message.eventId);
-      await this.reply(
-        message.channel,
-        threadTs,
-        `I am still working on the task of this thread (run ${inlineCode(run.runId, 90)}, ${run.status.replace('_', ' ')}). ` +
-          'Reply again when it has finished, or stop it first.',
-      );
-      return;
+  }
+
+  private async notifyWaiting(channel: string, threadTs: string, run: RunState, waiting: number): Promise<void> {
+    const what = waiting === 1 ? 'your message' : 'your messages';
+    await this.reply(
+      channel,
+      threadTs,
+      `:inbox_tray: Got it. I will take ${what} up when the current task of this thread (run ${inlineCode(run.runId, 90)}, ` +
+        `${run.status.replace('_', ' ')}) has finished; messages sent meanwhile are read together.`,
+    );
+  }
+
+  /**
+   * Starts one follow-up run from the head of a thread's waiting messages: the first message, plus
+   * the following ones from the same person that name no role of their own and fit the input budget,
+   * merged in order (one line each). The role is the one the first message names, else the
+   * thread's. Returns how many messages were consumed (a refused role name consumes its message).
+   */
+  private async flushFollowUps(channel: string, threadTs: string, pending: readonly QueuedMessage[]): Promise<number> {
+    const first = pending[0];
+    if (first === undefined) return 0;
+    const owner = this.deps.threads.ownerOf(channel, threadTs);
+    let previous: RunDoc | undefined;
+    if (owner !== undefined) {
+      try {
+        previous = await this.deps.harness.getRun(owner.runId);
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+      }
     }
-    const task = composeFollowUpTask(text, run, this.deps.harness.deps.budgets.maxInputChars);
-    await this.startTask(message, task, threadTs, run.role);
+    const threadRole = previous?.run.role;
+    const decision = this.router.route({ text: first.text, channel, ...(threadRole === undefined ? {} : { threadRole }) });
+    if (decision.kind !== 'route') {
+      await this.replyHelp(channel, threadTs, decision);
+      this.handled.followUps += 1;
+      return 1;
+    }
+    const max = this.deps.harness.deps.budgets.maxInputChars;
+    // Room for the previous task and result, which the harness appends to the request.
+    const budget = previous === undefined ? max : Math.max(Math.floor(max / 2), max - 4500);
+    const parts = [decision.task];
+    let size = decision.task.length;
+    let consumed = 1;
+    for (const next of pending.slice(1)) {
+      if (next.message.user !== first.message.user) break;
+      const nextDecision = this.router.route({ text: next.text, channel, ...(threadRole === undefined ? {} : { threadRole }) });
+      if (nextDecision.kind !== 'route' || nextDecision.source !== 'thread') break;
+      if (size + 1 + next.text.length > budget) break;
+      parts.push(next.text);
+      size += 1 + next.text.length;
+      consumed += 1;
+    }
+    const request = parts.filter((part) => part.length > 0).join('\n');
+    this.handled.followUps += consumed;
+    if (request.length === 0) {
+      await this.reply(channel, threadTs, EMPTY_TASK_HINT);
+      return consumed;
+    }
+    this.deps.logger.info({ channel, threadTs, merged: consumed, role: decision.role }, 'follow-up taken from the thread queue');
+    // The harness adds the earlier request and result once, within budgets.followUpContextTokens.
+    await this.startTask(first.message, request, threadTs, decision.role, previous?.run.runId);
+    return consumed;
   }
 
   /** Refuses empty and oversized input with a thread reply (P18). True when the input may run. */
@@ -222,17 +335,18 @@ export class SlackIngress {
   }
 
   /** Creates the run durably (id from the event id), then drives it in the background. */
-  private async startTask(message: IncomingMessage, text: string, threadTs: string, role?: string): Promise<void> {
+  private async startTask(message: IncomingMessage, text: string, threadTs: string, role?: string, previousRunId?: string): Promise<void> {
     const runId = runIdFromExternal('ev', message.eventId);
     let doc: RunDoc;
     try {
-      doc = await this.deps.harness.createRun({
+      const input = {
         task: text,
         ...(role === undefined ? {} : { role }),
-        requestedBy: { userId: message.user, source: 'slack' },
-        origin: { kind: 'slack', teamId: message.teamId ?? this.deps.identity.teamId, channel: message.channel, threadTs, eventId: message.eventId },
+        requestedBy: { userId: message.user, source: 'slack' as const },
+        origin: { kind: 'slack' as const, teamId: message.teamId ?? this.deps.identity.teamId, channel: message.channel, threadTs, eventId: message.eventId },
         runId,
-      });
+      };
+      doc = previousRunId === undefined ? await this.deps.harness.createRun(input) : await this.deps.harness.createFollowUp({ ...input, previousRunId });
     } catch (error) {
       if (error instanceof InvalidStateError) {
         // The durable dedupe: this event's run exists already (a redelivery, or two handlers).

@@ -86,8 +86,8 @@ describe('e2e: messages, threads and DMs', () => {
     expect(followUp.run.origin).toMatchObject({ kind: 'slack', channel: CHANNEL, threadTs: root.message.ts });
     expect(followUp.run.role).toBe(firstDoc.run.role);
     expect(followUp.run.requestedBy).toEqual({ userId: REQUESTER, source: 'slack' });
-    expect(followUp.run.task).toMatch(/^now recap the approval gates notes\n\n---\nContext: a follow-up in the thread of run /);
-    expect(followUp.run.task).toContain(`Previous task: summarise the incident notes\nPrevious result: ${firstDoc.run.result ?? ''}`);
+    expect(followUp.run.task).toMatch(/^now recap the approval gates notes\n\n---\nEarlier in this thread \(run /);
+    expect(followUp.run.task).toContain(`Original request: summarise the incident notes\nResult: ${firstDoc.run.result ?? ''}`);
     expect(followUp.run.task.length).toBeLessThanOrEqual(bot.config.budgets.maxInputChars);
     expect(server.unexpectedCalls).toEqual([]);
   });
@@ -107,13 +107,14 @@ describe('e2e: messages, threads and DMs', () => {
     expect(server.unexpectedCalls).toEqual([]);
   });
 
-  it('answers a reply while the thread’s task is still waiting, without starting a run', async () => {
+  it('queues a reply while the thread’s task is still waiting, says so, and starts no run yet', async () => {
     const { thread } = await mentionUntilCard(server, world);
     const before = await runIds(world.dataDir);
     await post(REQUESTER, CHANNEL, 'any news?', thread);
-    const reply = await eventually(() => botReplies(server, CHANNEL, thread).find((m) => m.text.startsWith('I am still working')), 'the reply');
+    const reply = await eventually(() => botReplies(server, CHANNEL, thread).find((m) => m.text.startsWith(':inbox_tray: Got it.')), 'the reply');
     expect(reply.text).toContain('waiting approval');
     expect(await newRuns(before)).toEqual([]);
+    expect(bot.bot.ingress.queue.waiting).toBe(1);
   });
 
   it('starts a task from a DM and replies in the DM thread', async () => {

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import { startBot, type BotHandle } from '../../../../src/bot/start-bot.ts';
+import { startBot, type BotHandle, type StartBotOptions } from '../../../../src/bot/start-bot.ts';
 import { readManifest } from '../../../../src/bot/scopes.ts';
 import { loadConfig, secretValues } from '../../../../src/config/load-config.ts';
 import type { HarnessConfig } from '../../../../src/config/schema.ts';
@@ -66,7 +66,9 @@ export interface TmpWorld {
 export async function makeWorld(extraYaml = ''): Promise<TmpWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'slack-e2e-'));
   const workspaceRoot = join(dir, 'workspace');
-  await cp(join(REPO_ROOT, 'workspace'), workspaceRoot, { recursive: true });
+  // Without reports/: that folder is the scenarios' output (git-ignored), and whatever a local run
+  // left there must not look like a side effect of the test.
+  await cp(join(REPO_ROOT, 'workspace'), workspaceRoot, { recursive: true, filter: (source) => !source.startsWith(join(REPO_ROOT, 'workspace', 'reports')) });
   const configPath = join(dir, 'config.yaml');
   await writeFile(
     configPath,
@@ -89,6 +91,8 @@ export async function makeWorld(extraYaml = ''): Promise<TmpWorld> {
       '  filesystem:',
       '    roots: [reports]',
       'logLevel: debug',
+      // Follow-ups handled as they arrive unless a test sets its own merge window.
+      ...(extraYaml.includes('routing:') ? [] : ['routing:', '  debounceMs: 0']),
       extraYaml,
     ].join('\n'),
   );
@@ -127,7 +131,13 @@ export interface TestBot {
 }
 
 /** Loads the config as production does and starts the bot in-process, logs captured. */
-export async function startTestBot(world: TmpWorld, server: LocalSlack, mode: 'socket' | 'http' = 'socket', logs: string[] = []): Promise<TestBot> {
+export async function startTestBot(
+  world: TmpWorld,
+  server: LocalSlack,
+  mode: 'socket' | 'http' = 'socket',
+  logs: string[] = [],
+  extra: Pick<StartBotOptions, 'subagentPostDelayMs' | 'statusIntervalMs'> = {},
+): Promise<TestBot> {
   const config = loadConfig({ env: botEnv(world, server, mode), cwd: world.dir });
   const logger = createLogger({
     level: config.logLevel,
@@ -140,6 +150,7 @@ export async function startTestBot(world: TmpWorld, server: LocalSlack, mode: 's
     clientPingTimeoutMs: 1000,
     statusIntervalMs: 50,
     sweepIntervalMs: 3_600_000,
+    ...extra,
     listen: { host: '127.0.0.1', port: 0 },
   });
   if (mode === 'http') server.setHttpRequestUrl(`http://127.0.0.1:${String(bot.port)}/slack/events`);

@@ -59,7 +59,7 @@ describe('renderApprovalCard', () => {
     const gate = makeGate();
     const card = renderApprovalCard({ run: waitingRun(gate), gate, now: NOW });
     const text = allText(card);
-    expect(card.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'Approval needed: workspace_write', emoji: false } });
+    expect(card.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'pm → writer wants workspace_write', emoji: false } });
     expect(text).toContain('filesystem_write');
     expect(text).toContain(`<@${REQUESTER}> (slack)`);
     expect(text).toContain('pm → writer');
@@ -68,7 +68,7 @@ describe('renderApprovalCard', () => {
     expect(text).toContain('in 29m 00s');
     expect(text).toContain(`args hash \`${hashPrefix(gate.argsHash)}\``);
     expect(text).toContain('notes/report.md');
-    expect(card.text).toBe('Approval needed: workspace_write (write risk) for run r_test0001');
+    expect(card.text).toBe('Approval needed (pm → writer): workspace_write (write risk) for run r_test0001');
   });
 
   it('offers Approve (with confirm), Reject and Edit, each carrying only the gate action', () => {

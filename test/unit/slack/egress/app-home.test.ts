@@ -82,9 +82,16 @@ describe('App Home', () => {
     expect(headers(f.port.home(APPROVER))[0]).toBe('Waiting for your approval (1)');
     expect(headers(f.port.home(APPROVER2))[0]).toBe('Waiting for your approval (1)');
 
+    const publishes = f.port.callsOf('publishHome').length;
     await f.harness.approve({ runId: paused.run.runId, actor: { userId: APPROVER, source: 'slack' } });
+    // Within the coalescing window nothing is published yet; once it passes, one publish per user.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(f.port.callsOf('publishHome').length).toBe(publishes);
+    f.clock.advance(1000);
     await f.settle();
     expect(headers(f.port.home(APPROVER2))[0]).toBe('Waiting for your approval (0)');
     expect(JSON.stringify(f.port.home(REQUESTER))).toContain('Report written');
+    const users = f.port.callsOf('publishHome').slice(publishes);
+    expect(users.length).toBe(new Set(users.map((c) => (c.input as { userId: string }).userId)).size);
   });
 });

@@ -73,6 +73,8 @@ export interface EgressOptions {
   /** Subscribe the publisher at once (default true). */
   start?: boolean;
   appHome?: boolean;
+  /** The publisher's `subagentPostDelayMs` (default: the publisher's). */
+  subagentPostDelayMs?: number;
 }
 
 let active: EgressFixture[] = [];
@@ -91,6 +93,7 @@ export function makeEgress(options: EgressOptions = {}): EgressFixture {
       logger,
       statusIntervalMs: options.statusIntervalMs ?? 1000,
       ...(options.appHome === true ? { appHome: { refreshOnChange: true } } : {}),
+      ...(options.subagentPostDelayMs === undefined ? {} : { subagentPostDelayMs: options.subagentPostDelayMs }),
     });
   const fixture: EgressFixture = {
     ...base,

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../src/shared/clock.ts';
 import { IdentityCheck } from '../../../../src/slack/ingress/identity.ts';
-import { composeFollowUpTask, mentionsBot, stripBotMention } from '../../../../src/slack/ingress/message-text.ts';
+import { mentionsBot, stripBotMention } from '../../../../src/slack/ingress/message-text.ts';
 import { toIncomingClick, toIncomingMessage, toIncomingSubmission } from '../../../../src/slack/ingress/register-listeners.ts';
 import { ThreadIndex } from '../../../../src/slack/ingress/thread-index.ts';
 import { TtlSet } from '../../../../src/slack/ingress/ttl-set.ts';
@@ -34,17 +34,6 @@ describe('message text', () => {
     expect(stripBotMention('  <@U_BOT>  ', 'U_BOT')).toBe('');
     expect(mentionsBot('hey <@U_BOT|harness>', 'U_BOT')).toBe(true);
     expect(mentionsBot('hey <@U_BOTTOM>', 'U_BOT')).toBe(false);
-  });
-
-  it('puts the request first and clips the context to the budget', () => {
-    const previous = { runId: 'ev_1', task: 't'.repeat(5000), result: 'r'.repeat(5000), status: 'completed' as const, error: null };
-    const task = composeFollowUpTask('next please', previous, 1500);
-    expect(task.startsWith('next please\n\n---\nContext: a follow-up in the thread of run ev_1.\nPrevious task: ttt')).toBe(true);
-    expect(task.length).toBeLessThanOrEqual(1500);
-    expect(task).toContain('…\nPrevious result: rrr');
-    const failed = composeFollowUpTask('retry', { ...previous, result: null, status: 'failed', error: { code: 'x', message: 'boom' } }, 20_000);
-    expect(failed).toContain('Previous result: (failed: boom)');
-    expect(composeFollowUpTask('x'.repeat(1490), previous, 1500)).toBe('x'.repeat(1490));
   });
 });
 

@@ -12,7 +12,10 @@ import { ThreadIndex } from '../../../../src/slack/ingress/thread-index.ts';
 import type { IncomingClick, IncomingMessage, IncomingSubmission, IngressPublisher } from '../../../../src/slack/ingress/types.ts';
 import { FakeSlackPort } from '../../../../src/slack/testing/fake-slack-port.ts';
 import { MemoryRunStore } from '../../../../src/store/memory-run-store.ts';
-import { REQUESTER, ScriptedModel, makeHarness, type Fixture } from '../../../support/harness-fixture.ts';
+import type { RoleDefinition } from '../../../../src/agents/role-types.ts';
+import type { ModelPort } from '../../../../src/model/port.ts';
+import { Router } from '../../../../src/routing/router.ts';
+import { REQUESTER, ScriptedModel, makeHarness, writerRole, type Fixture } from '../../../support/harness-fixture.ts';
 
 /** A transient store failure, as the durable store would raise one. */
 export class StoreIoRetryable extends BotError {
@@ -82,11 +85,32 @@ export interface IngressRig {
 
 let triggers = 0;
 
-export function makeIngressRig(): IngressRig {
+/** Options of {@link makeIngressRig}. */
+export interface IngressRigOptions {
+  /** Roles of the harness (default: the fixture's writer only). */
+  roles?: RoleDefinition[];
+  /** `routing.channels` for the ingress's router. */
+  channels?: Record<string, string>;
+  /** `routing.debounceMs` (default 0). */
+  debounceMs?: number;
+  /** Replaces the default scripted model (write → gate → "done"). */
+  model?: ModelPort;
+}
+
+/** Roles for routing tests: the writer plus a researcher and a reviewer. */
+export const ROUTING_ROLES: RoleDefinition[] = [
+  writerRole,
+  { name: 'researcher', category: 'worker', description: 'finds things out', instructions: 'You research.', tools: '*' },
+  { name: 'reviewer', category: 'reviewer', description: 'reviews drafts', instructions: 'You review.', tools: '*' },
+];
+
+export function makeIngressRig(options: IngressRigOptions = {}): IngressRig {
   const store = new MemoryRunStore();
   const audit = new RecordingAudit();
   const model = ScriptedModel.fromSteps([{ calls: [{ name: 'workspace_write', args: { path: 'reports/r.md', content: 'report' } }] }, { content: 'done' }]);
-  const fixture = makeHarness({ model, store, audit });
+  const fixture = makeHarness({ model: options.model ?? model, store, audit, ...(options.roles === undefined ? {} : { roles: options.roles }) });
+  const roles = fixture.harness.deps.roles;
+  const router = new Router({ roles: roles.list(), defaultRole: roles.defaultRole, channels: options.channels ?? {} });
   const slack = new FakeSlackPort();
   const publisher = new RecordingPublisher();
   const threads = new ThreadIndex();
@@ -100,6 +124,8 @@ export function makeIngressRig(): IngressRig {
       botUserId: 'U_BOT',
       logger: silentLogger,
       clock: fixture.clock,
+      router,
+      debounceMs: options.debounceMs ?? 0,
     });
   const ingress = build();
   const others: SlackIngress[] = [];
@@ -143,8 +169,12 @@ export function makeIngressRig(): IngressRig {
       return { callbackId, privateMetadata, userId, teamId: 'T_LOCAL', appId: 'A_LOCAL', values };
     },
     async close() {
+      await ingress.close();
       await ingress.settled();
-      for (const other of others) await other.settled();
+      for (const other of others) {
+        await other.close();
+        await other.settled();
+      }
       await fixture.harness.stop();
       fixture.cleanup();
     },

@@ -73,19 +73,23 @@ describe('SlackIngress: messages', () => {
     expect((await rig.harness.getRun('ev_Ev8')).run.origin).toMatchObject({ channel: 'D1', threadTs: '5.000001' });
   });
 
-  it('answers a reply while the thread’s run is active, and starts a follow-up once it has finished', async () => {
+  it('queues replies while the thread’s run is active, says so once, and starts one merged follow-up when it ends', async () => {
     await rig.ingress.handleMention(inputMessage({ eventId: 'Ev9', text: '<@U_BOT> first', ts: '7.000001' }));
     await rig.ingress.settled();
     await rig.ingress.handleMessage(inputMessage({ eventId: 'Ev10', channelType: 'channel', text: 'and?', ts: '7.000002', threadTs: '7.000001' }));
-    expect(rig.slack.replies('C1', '7.000001').map((m) => m.text)).toEqual([expect.stringContaining('I am still working on the task of this thread')]);
+    await rig.ingress.handleMessage(inputMessage({ eventId: 'Ev11', channelType: 'channel', text: 'second', ts: '7.000003', threadTs: '7.000001' }));
+    expect(rig.slack.replies('C1', '7.000001').map((m) => m.text)).toEqual([expect.stringContaining('Got it. I will take your message up when the current task')]);
     expect(await rig.harness.listRuns()).toHaveLength(1);
+    expect(rig.ingress.queue.waiting).toBe(2);
 
     await rig.harness.cancel('ev_Ev9', { userId: REQUESTER, source: 'slack' });
-    await rig.ingress.handleMessage(inputMessage({ eventId: 'Ev11', channelType: 'channel', text: 'second', ts: '7.000003', threadTs: '7.000001' }));
-    const followUp = await rig.harness.getRun('ev_Ev11');
-    expect(followUp.run.origin).toMatchObject({ threadTs: '7.000001' });
-    expect(followUp.run.task).toMatch(/^second\n\n---\nContext: a follow-up in the thread of run ev_Ev9\.\nPrevious task: first\nPrevious result: \(cancelled/);
-    expect(rig.threads.ownerOf('C1', '7.000001')?.runId).toBe('ev_Ev11');
+    await rig.ingress.settled();
+    expect(rig.ingress.queue.waiting).toBe(0);
+    const followUp = await rig.harness.getRun('ev_Ev10');
+    expect(followUp.run.origin).toMatchObject({ threadTs: '7.000001', eventId: 'Ev10' });
+    expect(followUp.run.task).toMatch(/^and\?\nsecond\n\n---\nEarlier in this thread \(run ev_Ev9, role \w+, status cancelled\):\nOriginal request: first\n/);
+    expect(rig.threads.ownerOf('C1', '7.000001')?.runId).toBe('ev_Ev10');
+    expect((await rig.harness.listRuns()).map((e) => e.runId).sort()).toEqual(['ev_Ev10', 'ev_Ev9']);
   });
 
   it('refuses an oversized message in the thread before any run or model call (P18), and hints on an empty mention', async () => {
