@@ -6,6 +6,7 @@
 import type { RoleCatalog } from '../agents/role-types.ts';
 import { type PolicyDescription, decide, describePolicy } from '../policy/engine.ts';
 import type { CompiledPolicy } from '../policy/types.ts';
+import { FULL_TOOLS, MCP_HTTP_PATH, READ_TOOLS } from '../mcp/server/tool-specs.ts';
 import { workflowGraph } from '../orchestrator/transitions.ts';
 import type { Decision } from '../shared/vocabulary.ts';
 import { RunStatus, type RunIndexEntry } from '../store/run-schema.ts';
@@ -38,20 +39,47 @@ export interface Blueprint {
   interfaces: {
     cli: { entry: string; commands: string[] };
     slack: { mode: string; modes: string[] };
-    mcp: { descriptors: string; toolSources: string[] };
+    mcp: { descriptors: string; toolSources: string[]; server: BlueprintMcpServer };
   };
   limitations: string[];
+  /** External MCP servers (`mcp.servers`), as found when the blueprint was built (issue D). */
+  externalMcpServers: BlueprintExternalServer[];
+}
+
+/** One external MCP server: its state and the tools it contributes (each also in `tools`). */
+export interface BlueprintExternalServer {
+  name: string;
+  transport: string;
+  state: string;
+  tools: string[];
+}
+
+/** The harness's own MCP server for external clients (docs/architecture/mcp-server.md). */
+export interface BlueprintMcpServer {
+  /** `http://<host>:<port>/mcp` when `mcp.server.enabled`, else null. */
+  http: string | null;
+  stdio: string;
+  readTools: string[];
+  fullTools: string[];
 }
 
 /** What {@link buildBlueprint} reads. */
 export interface BlueprintInput {
   version: string;
   nodeVersion: string;
-  config: { dataDir: string; workspaceRoot: string; model: { provider: string; name: string }; slack: { mode: string } };
+  config: {
+    dataDir: string;
+    workspaceRoot: string;
+    model: { provider: string; name: string };
+    slack: { mode: string };
+    mcp?: { server: { enabled: boolean; host: string; port: number } };
+  };
   registry: ToolRegistry;
   policy: CompiledPolicy;
   roles: RoleCatalog;
   runs: readonly RunIndexEntry[];
+  /** External MCP servers' reports (`inspectExternalMcp`); their tools are already in `registry`. */
+  externalMcp?: readonly { server: string; transport: string; state: string; tools: readonly { name: string }[] }[];
   dataDirExists: boolean;
   commands: readonly string[];
 }
@@ -125,9 +153,20 @@ export function buildBlueprint(input: BlueprintInput): Blueprint {
     interfaces: {
       cli: { entry: 'harness (bin/harness.mjs → src/cli/main.ts)', commands: [...input.commands] },
       slack: { mode: input.config.slack.mode, modes: ['socket', 'http', 'local'] },
-      mcp: { descriptors: 'harness mcp-tools', toolSources: [...new Set(tools.map((t) => t.source))].sort() },
+      mcp: { descriptors: 'harness mcp-tools', toolSources: [...new Set(tools.map((t) => t.source))].sort(), server: mcpServerView(input.config.mcp?.server) },
     },
     limitations: [...LIMITATIONS],
+    externalMcpServers: (input.externalMcp ?? []).map((s) => ({ name: s.server, transport: s.transport, state: s.state, tools: s.tools.map((t) => t.name) })),
+  };
+}
+
+function mcpServerView(server: { enabled: boolean; host: string; port: number } | undefined): BlueprintMcpServer {
+  const host = server?.host.includes(':') ? `[${server.host}]` : server?.host;
+  return {
+    http: server?.enabled === true ? `http://${host}:${server.port}${MCP_HTTP_PATH}` : null,
+    stdio: 'harness mcp stdio [--access read|full]',
+    readTools: [...READ_TOOLS],
+    fullTools: [...READ_TOOLS, ...FULL_TOOLS],
   };
 }
 
@@ -178,7 +217,12 @@ export function blueprintMarkdown(b: Blueprint): string {
       `- CLI: ${b.interfaces.cli.entry}; commands: ${b.interfaces.cli.commands.join(', ')}`,
       `- Slack: mode ${b.interfaces.slack.mode} (of ${b.interfaces.slack.modes.join(', ')})`,
       `- MCP: descriptors from \`${b.interfaces.mcp.descriptors}\`; tool sources: ${b.interfaces.mcp.toolSources.join(', ')}`,
+      `- MCP server for external clients: HTTP ${b.interfaces.mcp.server.http ?? 'disabled (mcp.server.enabled)'}; stdio \`${b.interfaces.mcp.server.stdio}\`; read tokens: ${b.interfaces.mcp.server.readTools.join(', ')}; full tokens add: ${FULL_TOOLS.join(', ')}; no tool decides approvals`,
     ].join('\n'),
+    '## External MCP servers',
+    b.externalMcpServers.length === 0
+      ? 'None configured (`mcp.servers`).'
+      : table(['server', 'transport', 'state', 'tools (category and decisions in the tools table)'], b.externalMcpServers.map((x) => [x.name, x.transport, x.state, x.tools.join(', ') || '-'])),
     '## Limitations',
     b.limitations.map((l) => `- ${l}`).join('\n'),
   ];

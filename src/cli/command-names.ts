@@ -25,6 +25,7 @@ export const COMMAND_NAMES = [
   'workflow',
   'blueprint',
   'mcp-tools',
+  'mcp',
   'doctor',
   'evals',
 ] as const;

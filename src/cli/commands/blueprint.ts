@@ -4,7 +4,8 @@ import { stringOption } from '../args.ts';
 import { blueprintMarkdown, blueprintMermaid, buildBlueprint } from '../blueprint.ts';
 import type { CommandSpec } from '../command.ts';
 import { COMMAND_NAMES } from '../command-names.ts';
-import { withReadContext } from '../context.ts';
+import { inspectExternalMcp } from '../../mcp/external/inspect.ts';
+import { cliLogger, withReadContext } from '../context.ts';
 import { formatOption } from './catalog.ts';
 
 /** The package version from package.json (read once; `unknown` if it cannot be read). */
@@ -27,6 +28,8 @@ export const blueprintCommand: CommandSpec = {
   run({ ctx, values }) {
     const format = formatOption('blueprint', stringOption(values, 'format'), ['json', 'markdown', 'mermaid'] as const, ctx.json ? 'json' : 'markdown');
     return withReadContext(ctx, async (read) => {
+      // External MCP servers are connected once so their tools (in read.registry) are described too.
+      const externalMcp = await inspectExternalMcp(read.config, read.registry, read.roles, cliLogger(read.config));
       const blueprint = buildBlueprint({
         version: packageVersion(),
         nodeVersion: process.version,
@@ -37,6 +40,7 @@ export const blueprintCommand: CommandSpec = {
         runs: await read.runs.list(),
         dataDirExists: read.dataDirExists,
         commands: COMMAND_NAMES,
+        externalMcp: externalMcp.servers,
       });
       if (format === 'json') return { data: blueprint, text: JSON.stringify(blueprint, null, 2) };
       const document = format === 'markdown' ? blueprintMarkdown(blueprint) : blueprintMermaid(blueprint);

@@ -1,9 +1,11 @@
 /** The command table, in help order (the same order as {@link COMMAND_NAMES}). */
 import type { CommandSpec } from '../command.ts';
 import { blueprintCommand } from './blueprint.ts';
-import { mcpToolsCommand, policyCommand, rolesCommand, workflowCommand } from './catalog.ts';
+import { policyCommand, rolesCommand, workflowCommand } from './catalog.ts';
 import { doctorCommand } from './doctor.ts';
 import { evalsCommand } from './evals.ts';
+import { mcpToolsCommand } from './mcp-tools.ts';
+import { mcpCommand } from './mcp-server.ts';
 import {
   approveCommand,
   cancelCommand,
@@ -47,6 +49,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   workflowCommand,
   blueprintCommand,
   mcpToolsCommand,
+  mcpCommand,
   doctorCommand,
   evalsCommand,
 ];

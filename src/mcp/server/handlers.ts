@@ -1,0 +1,394 @@
+/**
+ * What each external MCP tool does (issue D item 1), over the same services the CLI and Slack use:
+ * reads go to the run store; `draft_agent` and `kill_agent` go through the {@link SubagentManager}
+ * (so a sub-agent drafted by an external client is an ordinary child run with `parentRunId` and
+ * `rootRunId`, and appears in its tree's Slack thread); `await_agent` subscribes to the harness's
+ * commits. Nothing here can decide an approval gate.
+ *
+ * The caller's identity is the client's token NAME (`mcp:<name>`): it is recorded on the runs a
+ * write touches (`subagent_drafted.by`, `run_cancelled.by`, `subagent_killed.by`). The token itself
+ * never reaches this module.
+ */
+import type { SubagentManager } from '../../agents/subagents/subagent-manager.ts';
+import type { Harness } from '../../orchestrator/harness.ts';
+import type { Clock } from '../../shared/clock.ts';
+import { ErrorCode, InvalidStateError, NotFoundError } from '../../shared/errors.ts';
+import type { RunListFilter } from '../../store/port.ts';
+import { type Gate, type RunDoc, type RunIndexEntry, type RunState, TERMINAL_STATUSES } from '../../store/run-schema.ts';
+import type { ExternalToolName } from './tool-specs.ts';
+
+/** Read access to runs (the bot's store, or the CLI's lock-free reader). */
+export interface RunReadPort {
+  get(runId: string): Promise<RunDoc | undefined>;
+  list(filter?: RunListFilter): Promise<RunIndexEntry[]>;
+}
+
+/** The write side; absent when this process may not change runs (read-only stdio). */
+export interface RunLifecyclePort {
+  harness: Harness;
+  manager: SubagentManager;
+}
+
+/** What the handlers need. */
+export interface ExternalToolDeps {
+  store: RunReadPort;
+  clock: Clock;
+  lifecycle?: RunLifecyclePort;
+  /** Config `agents.contextChars`. */
+  contextChars: number;
+  /** Config `agents.maxAwaitSeconds`: longer waits are clamped to it. */
+  maxAwaitSeconds: number;
+  /** Which human waits `await_agent` already reported to which client (shared across requests). */
+  awaitMemory: AwaitMemory;
+}
+
+/** The client a call comes from. */
+export interface CallerIdentity {
+  /** The token's name (never the token). */
+  name: string;
+}
+
+export type ToolHandler = (args: Record<string, unknown>, signal: AbortSignal) => Promise<unknown>;
+
+/** Runs one tree walk reads at most (the agent limits keep trees far smaller). */
+const MAX_TREE_NODES = 500;
+const ARGS_PREVIEW_CHARS = 300;
+const RECENT_EVENTS = 10;
+
+/**
+ * Remembers, per client and run, which human waits (`gate:<id>`, `attention:<step>`) an
+ * `await_agent` already returned, so awaiting again waits for the decision instead of spinning.
+ * Bounded: the oldest entries are dropped first.
+ */
+export class AwaitMemory {
+  private readonly entries = new Map<string, Set<string>>();
+  constructor(private readonly maxEntries = 2000) {}
+
+  seen(client: string, runId: string): Set<string> {
+    const key = `${client} ${runId}`;
+    let set = this.entries.get(key);
+    if (set === undefined) {
+      set = new Set();
+      this.entries.set(key, set);
+      while (this.entries.size > this.maxEntries) {
+        const oldest = this.entries.keys().next().value;
+        if (oldest === undefined) break;
+        this.entries.delete(oldest);
+      }
+    }
+    return set;
+  }
+
+  forget(client: string, runId: string): void {
+    this.entries.delete(`${client} ${runId}`);
+  }
+}
+
+/** The actor string recorded on runs for a client. */
+export function clientActor(caller: CallerIdentity): string {
+  return `mcp:${caller.name}`;
+}
+
+/** Handlers for every tool; the server registers only those the client's level allows. */
+export function buildExternalHandlers(deps: ExternalToolDeps, caller: CallerIdentity): Record<ExternalToolName, ToolHandler> {
+  const { store } = deps;
+  const actor = clientActor(caller);
+  const load = async (runId: string): Promise<RunDoc> => {
+    const doc = await store.get(runId);
+    if (!doc) throw new NotFoundError(ErrorCode.RunNotFound, `run ${runId} not found`, { runId });
+    return doc;
+  };
+  const lifecycle = (): RunLifecyclePort => {
+    if (deps.lifecycle === undefined) throw new InvalidStateError('this MCP server cannot change runs (it has no write access to the data directory)');
+    return deps.lifecycle;
+  };
+
+  return {
+    async list_agents(args) {
+      const me = await load(String(args['run_id']));
+      const tree = (await loadSubtree(store, me.run.runId)).slice(1);
+      return {
+        run_id: me.run.runId,
+        agents: tree.map(({ run }) => ({
+          agent_id: run.runId,
+          parent_id: run.parentRunId,
+          role: run.role,
+          status: run.status,
+          depth: run.depth - me.run.depth,
+          task: preview(run.task, 160),
+          tokens: run.usage.inputTokens + run.usage.outputTokens,
+          ...pendingApprovalField(run),
+          ...(isTerminal(run) ? { result_preview: preview(outcomeText(run), 200) } : {}),
+        })),
+      };
+    },
+
+    async list_tasks(args) {
+      const me = await load(String(args['run_id']));
+      const tree = await loadSubtree(store, me.run.rootRunId);
+      return {
+        root_id: me.run.rootRunId,
+        tasks: tree.map(({ run }) => ({
+          task_id: run.runId,
+          parent_id: run.parentRunId,
+          role: run.role,
+          status: run.status,
+          depth: run.depth,
+          task: preview(run.task, 200),
+          ...(run.runId === me.run.runId ? { named: true } : {}),
+        })),
+      };
+    },
+
+    async get_task_context(args) {
+      const me = await load(String(args['run_id']));
+      const requested = typeof args['max_chars'] === 'number' ? args['max_chars'] : deps.contextChars;
+      const budget = Math.min(requested, deps.contextChars);
+      const root = me.run.rootRunId === me.run.runId ? me : await load(me.run.rootRunId);
+      const finished: RunDoc[] = [];
+      for (const childId of me.run.children) {
+        const child = await store.get(childId);
+        if (child && isTerminal(child.run)) finished.push(child);
+      }
+      return buildContext(root.run, me.run, finished.map((d) => d.run), budget);
+    },
+
+    async list_runs(args) {
+      const status = typeof args['status'] === 'string' ? (args['status'] as RunState['status']) : undefined;
+      const limit = typeof args['limit'] === 'number' ? args['limit'] : 50;
+      const entries = await store.list(status === undefined ? {} : { status });
+      return {
+        total: entries.length,
+        runs: entries.slice(0, limit).map((e) => ({
+          run_id: e.runId,
+          status: e.status,
+          role: e.role,
+          task: preview(e.task, 160),
+          parent_id: e.parentRunId,
+          created_at: new Date(e.createdAt).toISOString(),
+          updated_at: new Date(e.updatedAt).toISOString(),
+          pending_approvals: e.pendingGates,
+        })),
+      };
+    },
+
+    async get_run(args) {
+      const doc = await load(String(args['run_id']));
+      return describeRun(doc);
+    },
+
+    async list_pending_approvals(args) {
+      const runIds =
+        typeof args['run_id'] === 'string'
+          ? [(await load(args['run_id'])).run.runId]
+          : (await store.list({ status: 'waiting_approval' })).map((e) => e.runId);
+      const approvals: Record<string, unknown>[] = [];
+      for (const runId of runIds) {
+        const doc = await store.get(runId);
+        for (const gate of doc?.run.gates ?? []) if (gate.status === 'pending') approvals.push(describeGate(gate));
+      }
+      return {
+        approvals,
+        how_to_decide: 'Approvals are decided by people: the Approve / Reject buttons in Slack, or `harness approve|reject <run>`. No MCP tool can decide them.',
+      };
+    },
+
+    async draft_agent(args) {
+      const { manager } = lifecycle();
+      const drafted = await manager.draft({ parentRunId: String(args['run_id']), role: String(args['role']), task: String(args['task']), by: actor });
+      return {
+        agent_id: drafted.childRunId,
+        parent_id: String(args['run_id']),
+        role: drafted.role,
+        depth: drafted.depth,
+        lineage: drafted.lineage,
+        status: 'running',
+        next: 'Call await_agent with this agent_id to get its result; its status is also posted in the parent run\'s Slack thread.',
+      };
+    },
+
+    async await_agent(args, signal) {
+      const { harness } = lifecycle();
+      const runId = String(args['agent_id']);
+      const seconds = Math.min(typeof args['timeout_seconds'] === 'number' ? args['timeout_seconds'] : 60, deps.maxAwaitSeconds);
+      const reported = deps.awaitMemory.seen(caller.name, runId);
+      const ready = (run: RunState): boolean => {
+        if (isTerminal(run)) return true;
+        const key = humanWaitKey(run);
+        return key !== null && !reported.has(key);
+      };
+      const initial = await load(runId);
+      let doc = initial;
+      if (!ready(initial.run) && seconds > 0) doc = (await waitFor(harness, deps.clock, runId, ready, seconds * 1000, signal)) ?? (await load(runId));
+      const run = doc.run;
+      const timedOut = !ready(run);
+      const key = humanWaitKey(run);
+      if (key !== null) reported.add(key);
+      if (isTerminal(run)) deps.awaitMemory.forget(caller.name, runId);
+      return {
+        agent_id: run.runId,
+        role: run.role,
+        status: run.status,
+        timed_out: timedOut,
+        ...(run.status === 'completed' ? { result: run.result ?? '' } : {}),
+        ...(run.error !== null && isTerminal(run) ? { error: { code: run.error.code, message: run.error.message } } : {}),
+        ...pendingApprovalField(run),
+        ...(run.status === 'needs_attention' && run.attention ? { attention: run.attention.reason } : {}),
+      };
+    },
+
+    async kill_agent(args) {
+      const { manager } = lifecycle();
+      const reason = typeof args['reason'] === 'string' ? args['reason'] : `killed by MCP client ${caller.name}`;
+      const killed = await manager.kill({ childRunId: String(args['agent_id']), by: { userId: actor, source: 'mcp' }, reason });
+      return { agent_id: killed.childRunId, status: 'cancelled', killed: killed.killed };
+    },
+  };
+}
+
+/** Resolves with the run once `ready`, or null after `timeoutMs`; rejects when `signal` aborts. */
+function waitFor(harness: Harness, clock: Clock, runId: string, ready: (run: RunState) => boolean, timeoutMs: number, signal: AbortSignal): Promise<RunDoc | null> {
+  return new Promise<RunDoc | null>((resolve, reject) => {
+    let settled = false;
+    const timer = new AbortController();
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      unsubscribe();
+      timer.abort();
+      signal.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const onAbort = (): void => settle(() => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')));
+    const unsubscribe = harness.onCommit(({ doc }) => {
+      if (doc.run.runId === runId && ready(doc.run)) settle(() => resolve(doc));
+    });
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    clock.sleep(timeoutMs, timer.signal).then(
+      () => settle(() => resolve(null)),
+      () => undefined,
+    );
+    // A commit may have landed between the first read and the subscription.
+    harness.deps.store.get(runId).then(
+      (doc) => {
+        if (doc && ready(doc.run)) settle(() => resolve(doc));
+      },
+      (error: unknown) => settle(() => reject(error instanceof Error ? error : new Error(String(error)))),
+    );
+  });
+}
+
+function isTerminal(run: RunState): boolean {
+  return TERMINAL_STATUSES.includes(run.status);
+}
+
+function humanWaitKey(run: RunState): string | null {
+  if (run.status === 'waiting_approval') return `gate:${run.gates.find((g) => g.status === 'pending')?.gateId ?? 'none'}`;
+  if (run.status === 'needs_attention') return `attention:${run.attention?.stepId ?? 'none'}`;
+  return null;
+}
+
+function pendingApprovalField(run: RunState): Record<string, unknown> {
+  const gate = run.gates.find((g) => g.status === 'pending');
+  return gate && run.status === 'waiting_approval' ? { pending_approval: describeGate(gate) } : {};
+}
+
+function describeGate(gate: Gate): Record<string, unknown> {
+  return {
+    run_id: gate.runId,
+    gate_id: gate.gateId,
+    tool: gate.tool,
+    category: gate.category,
+    risk: gate.risk,
+    reason: gate.reason,
+    lineage: gate.lineage,
+    requested_by: gate.requestedBy.userId,
+    args_preview: preview(JSON.stringify(gate.args) ?? 'null', ARGS_PREVIEW_CHARS),
+    args_hash_prefix: gate.argsHash.slice(0, 12),
+    approvers: gate.approvers,
+    expires_at: new Date(gate.expiresAt).toISOString(),
+  };
+}
+
+function describeRun(doc: RunDoc): Record<string, unknown> {
+  const run = doc.run;
+  return {
+    run_id: run.runId,
+    status: run.status,
+    role: run.role,
+    lineage: run.lineage,
+    task: preview(run.task, 2000),
+    parent_id: run.parentRunId,
+    root_id: run.rootRunId,
+    depth: run.depth,
+    requested_by: { user: run.requestedBy.userId, source: run.requestedBy.source },
+    origin: run.origin.kind,
+    created_at: new Date(run.createdAt).toISOString(),
+    updated_at: new Date(run.updatedAt).toISOString(),
+    usage: run.usage,
+    budgets: run.budgets,
+    children: run.children,
+    ...pendingApprovalField(run),
+    ...(run.result === null ? {} : { result: preview(run.result, 4000) }),
+    ...(run.error === null ? {} : { error: { code: run.error.code, message: run.error.message } }),
+    ...(run.attention === null ? {} : { attention: run.attention.reason }),
+    recent_events: doc.trace.slice(-RECENT_EVENTS).map((e) => ({ seq: e.seq, event: e.event, ...(e.stepId === undefined ? {} : { step_id: e.stepId }), at: new Date(e.ts).toISOString() })),
+  };
+}
+
+/** The root and everything below it through `children`, breadth first; bounded. */
+async function loadSubtree(store: RunReadPort, rootId: string): Promise<RunDoc[]> {
+  const root = await store.get(rootId);
+  if (!root) return [];
+  const out: RunDoc[] = [root];
+  const seen = new Set<string>([rootId]);
+  for (let i = 0; i < out.length && out.length < MAX_TREE_NODES; i += 1) {
+    for (const childId of out[i]?.run.children ?? []) {
+      if (seen.has(childId) || out.length >= MAX_TREE_NODES) continue;
+      seen.add(childId);
+      const child = await store.get(childId);
+      if (child) out.push(child);
+    }
+  }
+  return out;
+}
+
+function outcomeText(run: RunState): string {
+  if (run.status === 'completed') return run.result ?? '';
+  if (run.error) return `${run.error.code}: ${run.error.message}`;
+  return run.status;
+}
+
+function preview(text: string, max: number): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > max ? `${oneLine.slice(0, Math.max(0, max - 1))}…` : oneLine;
+}
+
+/** Root request and own task (a quarter of the budget each), then finished results sharing the rest. */
+function buildContext(root: RunState, me: RunState, finished: readonly RunState[], budget: number): Record<string, unknown> {
+  let truncated = false;
+  const clip = (text: string, max: number): string => {
+    if (text.length <= max) return text;
+    truncated = true;
+    return `${text.slice(0, Math.max(0, max - 1))}…`;
+  };
+  const quarter = Math.floor(budget / 4);
+  const rootTask = root.runId === me.runId ? null : clip(root.task, quarter);
+  const ownTask = clip(me.task, quarter);
+  const used = (rootTask?.length ?? 0) + ownTask.length;
+  const perResult = finished.length === 0 ? 0 : Math.floor((budget - used) / finished.length);
+  return {
+    run_id: me.runId,
+    role: me.role,
+    lineage: me.lineage,
+    root_task: rootTask,
+    own_task: ownTask,
+    results: finished.map((run) => ({ agent_id: run.runId, role: run.role, status: run.status, result: clip(outcomeText(run), perResult) })),
+    truncated,
+    budget_chars: budget,
+  };
+}
