@@ -9,6 +9,9 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ConfigDescription, describeConfig, formatConfigDescription } from '../../config/load-config.ts';
 import type { HarnessConfig } from '../../config/schema.ts';
+import { buildCatalogs } from '../../app/create-runtime.ts';
+import { type ExternalMcpInspection, inspectExternalMcp } from '../../mcp/external/inspect.ts';
+import { createLogger } from '../../shared/logger.ts';
 import type { DoctorReport } from '../../model/doctor.ts';
 import { asBotError } from '../../shared/errors.ts';
 import { type LockHolder, readDataDirLock } from '../../store/data-dir-lock.ts';
@@ -41,6 +44,8 @@ export interface DoctorResult {
   config: ConfigDescription;
   model: DoctorReport;
   store: StoreCheck;
+  /** Each configured external MCP server, connected once (issue D). */
+  mcpServers: ExternalMcpInspection;
 }
 
 /** Checks the data directory read-only. Never throws: problems are listed. */
@@ -120,7 +125,19 @@ export async function runDoctorChecks(config: HarnessConfig): Promise<DoctorResu
   });
   const store = await checkStore(config.dataDir);
   const modelOk = model.status === 'ok' || model.status === 'scripted';
-  return { ok: modelOk && store.ok, config: describeConfig(config), model, store };
+  const mcpServers = await checkMcpServers(config);
+  return { ok: modelOk && store.ok && mcpServers.problems.length === 0, config: describeConfig(config), model, store, mcpServers };
+}
+
+/** Connects each `mcp.servers` entry once and lists its tools; never throws for an unreachable one. */
+export async function checkMcpServers(config: HarnessConfig): Promise<ExternalMcpInspection> {
+  let catalogs: ReturnType<typeof buildCatalogs>;
+  try {
+    catalogs = buildCatalogs(config);
+  } catch (error) {
+    return { servers: [], problems: [`cannot check MCP servers: ${asBotError(error).message}`], warnings: [] };
+  }
+  return inspectExternalMcp(config, catalogs.registry, catalogs.roles, createLogger({ level: 'silent' }));
 }
 
 function renderStore(s: StoreCheck): string {
@@ -134,10 +151,21 @@ function renderStore(s: StoreCheck): string {
   return alignRows(rows);
 }
 
+function renderMcpServers(check: ExternalMcpInspection): string {
+  const rows: string[][] = check.servers.map((s) => [
+    `mcp server ${s.server}`,
+    s.state === 'connected' ? `ok (${s.transport}, ${s.tools.length} tools: ${s.tools.map((t) => t.name).join(', ') || 'none'})` : `UNREACHABLE (${s.transport}): ${s.lastError ?? 'unknown error'}`,
+  ]);
+  if (rows.length === 0) rows.push(['mcp servers', 'none configured (mcp.servers)']);
+  for (const problem of check.problems) rows.push(['problem', problem]);
+  for (const warning of check.warnings) rows.push(['warning', warning]);
+  return alignRows(rows);
+}
+
 export const doctorCommand: CommandSpec = {
   name: 'doctor',
   usage: 'harness doctor',
-  summary: 'check the configuration, the model provider and the store (exit 1 on a problem)',
+  summary: 'check the configuration, the model provider, the store and each MCP server (exit 1 on a problem)',
   options: {},
   positionals: { min: 0, max: 0, names: '' },
   writes: false,
@@ -151,6 +179,7 @@ export const doctorCommand: CommandSpec = {
         ['store check', result.store.ok ? 'ok' : 'problems'],
       ]),
       renderStore(result.store),
+      renderMcpServers(result.mcpServers),
       '',
       result.ok ? 'doctor: ok' : 'doctor: problems found',
     ].join('\n');

@@ -6,7 +6,7 @@
  * variables never leak into a test.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,9 +34,11 @@ export interface CliSandbox {
 /** Creates the sandbox. `env` is added to the child's environment. */
 export async function createSandbox(env: Record<string, string> = {}): Promise<CliSandbox> {
   const dir = await mkdtemp(join(tmpdir(), 'harness-cli-'));
-  for (const entry of ['config.yaml', 'roles', 'scenarios', 'workspace']) {
+  for (const entry of ['config.yaml', 'roles', 'scenarios', 'workspace', 'examples']) {
     await cp(join(REPO, entry), join(dir, entry), { recursive: true });
   }
+  // The default config starts the example MCP server, which imports the SDK from node_modules.
+  await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const dataDir = join(dir, 'data');
   const baseEnv: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HARNESS_DATA_DIR: dataDir, ...env };
   const run = (args: readonly string[], extraEnv: Record<string, string> = {}): Promise<CliResult> =>
