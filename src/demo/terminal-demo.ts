@@ -1,5 +1,5 @@
 /**
- * The interactive terminal demo behind `npm start` until the local Slack workspace lands (issue E):
+ * The interactive terminal demo (`npm run demo`, `src/demo/main.ts`; `npm start` opens the browser workspace):
  * type a task, watch the run, decide its gates, see the result. It drives the very same Harness
  * the CLI and Slack use, on the embedded defaults (scripted model, ./data, ./workspace).
  */

@@ -4,7 +4,11 @@
  * - `POST /api/<method>`   the Web API subset in {@link METHODS} (ecosystem.md §1.9);
  * - `GET  /socket?ticket=` Socket Mode (WebSocket upgrade), see {@link SocketModeServer};
  * - `POST /response/<id>`  interaction response urls;
- * - anything mounted with {@link LocalSlack.mount} (the browser UI will live there).
+ * - anything mounted with {@link LocalSlack.mount} (the browser UI, `src/local-workspace/ui/`);
+ * - `GET /` the home page set with {@link LocalSlack.setHomePage} for browsers, else a health JSON.
+ *
+ * App calls Slack refuses for their content (`invalid_blocks`, `no_text`, …) are also put on the
+ * workspace's change feed as `app_error`, so the UI can show them where the message would be.
  *
  * A real, unmodified Bolt 5 `App` connects with `clientOptions: { slackApiUrl: server.apiUrl }`
  * (plus its `xapp-` token in Socket Mode, or `server.setHttpRequestUrl()` in HTTP mode). State is
@@ -14,7 +18,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { ConfigError } from '../shared/errors.ts';
-import { createRedactor } from '../shared/redact.ts';
+import { createRedactor, type Redactor } from '../shared/redact.ts';
 import { CallJournal, type JournalEntry, type LoudFailure } from './call-journal.ts';
 import { Dispatcher, type DeliveryRecord } from './delivery.ts';
 import { FaultInjector, type FaultHandle, type FaultSpec } from './fault-injection.ts';
@@ -32,7 +36,7 @@ import {
   type ViewSubmissionResult,
 } from './user-actions.ts';
 import { createWebApiHandler } from './web-api.ts';
-import { WorkspaceState } from './workspace-state.ts';
+import { WorkspaceState, type AppError } from './workspace-state.ts';
 
 /** Options for {@link startLocalSlack}. */
 export interface LocalSlackOptions {
@@ -114,11 +118,60 @@ export interface LocalSlack {
   setHttpRequestUrl(url: string | undefined): void;
   /** Serves `prefix` (e.g. `/ui`) with `handler`; for the browser UI. @throws ConfigError on a reserved prefix. */
   mount(prefix: string, handler: RouteHandler): void;
+  /**
+   * Makes `GET /` from a browser (an `Accept` naming `text/html`) redirect to `path` (e.g. `/ui/`);
+   * other clients keep getting the health JSON. @throws ConfigError unless `path` starts with `/`.
+   */
+  setHomePage(path: string): void;
   /** Closes sockets and the HTTP server. Stop the Bolt app first. */
   close(): Promise<void>;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Methods whose refusals for their content are shown in the UI, and the errors that count as such. */
+const CONTENT_METHODS = new Set(['chat.postMessage', 'chat.update', 'chat.postEphemeral', 'views.open', 'views.update', 'views.publish']);
+const CONTENT_ERRORS = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_blocks_too_long', 'invalid_arguments', 'no_text', 'invalid_metadata_format']);
+
+/** The refused app call an answered Web API call stands for, if it is one. */
+function appErrorOf(entry: JournalEntry): AppError | undefined {
+  if (entry.auth !== 'bot' || !CONTENT_METHODS.has(entry.method) || entry.fault !== undefined) return undefined;
+  const response = entry.response as { ok?: unknown; error?: unknown; response_metadata?: { messages?: unknown } } | null;
+  if (response === null || typeof response !== 'object' || response.ok !== false || typeof response.error !== 'string') return undefined;
+  if (!CONTENT_ERRORS.has(response.error)) return undefined;
+  const text = (key: string): string | undefined => (typeof entry.body[key] === 'string' ? (entry.body[key] as string) : undefined);
+  const messages = Array.isArray(response.response_metadata?.messages) ? response.response_metadata.messages.filter((m): m is string => typeof m === 'string') : [];
+  const channel = text('channel');
+  const threadTs = text('thread_ts');
+  const ts = text('ts');
+  const user = text('user') ?? text('user_id');
+  return {
+    method: entry.method,
+    error: response.error,
+    messages,
+    ...(channel !== undefined ? { channel } : {}),
+    ...(threadTs !== undefined ? { threadTs } : {}),
+    ...(ts !== undefined ? { ts } : {}),
+    ...(user !== undefined ? { user } : {}),
+  };
+}
+
+/** The journal, also reporting refused app calls to the workspace (for the UI). */
+class ObservedJournal extends CallJournal {
+  constructor(
+    redactor: Redactor,
+    now: () => number,
+    private readonly onEntry: (entry: JournalEntry) => void,
+  ) {
+    super(redactor, now);
+  }
+
+  override record(entry: Omit<JournalEntry, 'seq'>): JournalEntry {
+    const stored = super.record(entry);
+    this.onEntry(stored);
+    return stored;
+  }
+}
 const RESERVED = ['/api', '/socket', '/response'];
 
 function checkOptions(options: LocalSlackOptions): void {
@@ -141,7 +194,10 @@ export async function startLocalSlack(options: LocalSlackOptions): Promise<Local
   const now = (): number => clock.now();
   const host = options.host ?? '127.0.0.1';
   const state = new WorkspaceState({ clock });
-  const journal = new CallJournal(createRedactor([options.botToken, options.appToken, options.signingSecret]), now);
+  const journal = new ObservedJournal(createRedactor([options.botToken, options.appToken, options.signingSecret]), now, (entry) => {
+    const appError = appErrorOf(entry);
+    if (appError !== undefined) state.reportAppError(appError);
+  });
   const faults = new FaultInjector();
   const registry = new InteractionRegistry(clock, options.triggerTtlMs ?? InteractionLimits.triggerTtlMs);
   const socket = new SocketModeServer({ appId: state.appId, journal, now, ...(options.ackTimeoutMs !== undefined ? { ackTimeoutMs: options.ackTimeoutMs } : {}) });
@@ -153,6 +209,7 @@ export async function startLocalSlack(options: LocalSlackOptions): Promise<Local
   let requestUrl = options.httpRequestUrl;
   const dispatcher = new Dispatcher({ socket, ...(http !== undefined ? { http } : {}), requestUrl: () => requestUrl, now });
   const mounts: { prefix: string; handler: RouteHandler }[] = [];
+  let homePage: string | undefined;
 
   // The URL is known only after listen; handlers read it through this box.
   const base = { url: '' };
@@ -195,6 +252,11 @@ export async function startLocalSlack(options: LocalSlackOptions): Promise<Local
     const mounted = mounts.find((m) => path === m.prefix || path.startsWith(`${m.prefix}/`));
     if (mounted !== undefined) {
       await mounted.handler(req, res);
+      return;
+    }
+    if (path === '/' && homePage !== undefined && req.method === 'GET' && (req.headers.accept ?? '').includes('text/html')) {
+      res.writeHead(302, { location: homePage, 'content-length': 0 });
+      res.end();
       return;
     }
     if (path === '/' || path === '/health') {
@@ -266,6 +328,10 @@ export async function startLocalSlack(options: LocalSlackOptions): Promise<Local
       }
       mounts.push({ prefix: normalized, handler });
       mounts.sort((a, b) => b.prefix.length - a.prefix.length);
+    },
+    setHomePage: (path) => {
+      if (!path.startsWith('/') || path.startsWith('//')) throw new ConfigError(`local workspace: home page must be a path, not ${path}`);
+      homePage = path;
     },
     close: async () => {
       if (closed) return;

@@ -133,7 +133,28 @@ export type WorkspaceChangeBody =
   | { type: 'view_updated'; view: StoredView }
   | { type: 'view_closed'; view: StoredView }
   | { type: 'home_published'; view: StoredView }
-  | { type: 'thread_status'; status: ThreadStatus };
+  | { type: 'thread_status'; status: ThreadStatus }
+  | { type: 'app_error'; error: AppError };
+
+/**
+ * A Web API call of the app that Slack refused for its content (`invalid_blocks`, `no_text`, …).
+ * Slack's own clients show nothing; the local UI shows it where the message would have appeared,
+ * so a renderer bug is visible instead of a silently missing card.
+ */
+export interface AppError {
+  method: string;
+  /** Slack's error code, e.g. `invalid_blocks`. */
+  error: string;
+  /** Slack's `[ERROR] … [json-pointer:…]` lines, if any. */
+  messages: string[];
+  /** Where the message was going, when the call named it (a channel id as the app sent it). */
+  channel?: string;
+  threadTs?: string;
+  /** For `chat.update`: the message that stayed unchanged. */
+  ts?: string;
+  /** For `chat.postEphemeral` and `views.*`: the user who would have seen it. */
+  user?: string;
+}
 
 /** A change with its position in the feed. */
 export type WorkspaceChange = WorkspaceChangeBody & { seq: number; at: number };
@@ -150,6 +171,8 @@ export interface WorkspaceSnapshot {
   ephemerals: EphemeralMessage[];
   views: StoredView[];
   statuses: ThreadStatus[];
+  /** The most recent refused app calls (at most {@link APP_ERROR_BUFFER}), oldest first. */
+  appErrors: AppError[];
 }
 
 /**
@@ -182,6 +205,8 @@ export const SEEDED_CHANNELS: readonly { id: string; name: string }[] = [
 ];
 
 const CHANGE_BUFFER = 1000;
+/** How many refused app calls a snapshot keeps. */
+export const APP_ERROR_BUFFER = 50;
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -208,6 +233,7 @@ export class WorkspaceState {
   private readonly homeViews = new Map<string, string>();
   private readonly statuses = new Map<string, ThreadStatus>();
   private readonly recent: WorkspaceChange[] = [];
+  private readonly appErrors: AppError[] = [];
   private seq = 0;
   private hashCounter = 0;
 
@@ -269,6 +295,7 @@ export class WorkspaceState {
       ephemerals: this.ephemerals,
       views: [...this.views.values()],
       statuses: [...this.statuses.values()],
+      appErrors: this.appErrors,
     });
   }
 
@@ -645,6 +672,15 @@ export class WorkspaceState {
     this.homeViews.set(userId, id);
     this.emit({ type: 'home_published', view });
     return clone(view);
+  }
+
+  // ---- app errors -----------------------------------------------------------------------------
+
+  /** Records a refused app call on the change feed (nothing else changes). */
+  reportAppError(error: AppError): void {
+    this.appErrors.push(clone(error));
+    if (this.appErrors.length > APP_ERROR_BUFFER) this.appErrors.shift();
+    this.emit({ type: 'app_error', error });
   }
 
   // ---- assistant thread status ----------------------------------------------------------------
