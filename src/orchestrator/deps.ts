@@ -50,6 +50,11 @@ export interface AuditSink {
     argsHash?: string;
     reason?: string;
   }): Promise<unknown>;
+  /**
+   * The audit lines written so far (gate and action are enough). Recovery uses it to write the
+   * line of a decision whose commit landed just before a crash cut off its audit append.
+   */
+  records?(): Promise<readonly { gateId?: string | undefined; action: string }[]>;
 }
 
 export interface HarnessDeps {

@@ -41,9 +41,12 @@ export interface CreateRunInput {
 }
 
 /** Who is deciding, as established by the transport (Slack ids, or the CLI's `--as`). */
+/** Where a human action came from. */
+export const ACTOR_SOURCES = ['cli', 'slack', 'mcp', 'admin'] as const;
+
 export interface Actor {
   userId: string;
-  source: 'cli' | 'slack' | 'mcp' | 'admin';
+  source: (typeof ACTOR_SOURCES)[number];
 }
 
 export interface DecideInput {
@@ -556,6 +559,7 @@ export class Harness {
         direct.push(entry.runId);
       } else queuedRoots.push({ runId: entry.runId, createdAt: doc.run.createdAt });
     }
+    await this.backfillDecisionAudit(direct.length + queuedRoots.length === 0 ? [] : await this.docsOf(ids));
     queuedRoots.sort((a, b) => a.createdAt - b.createdAt || (a.runId < b.runId ? -1 : 1));
     this.pool.restore(runningRoots, queuedRoots.map((q) => q.runId));
     for (const runId of direct) {
@@ -627,6 +631,37 @@ export class Harness {
     });
     if (verdict.decision === 'deny') throw new UsageError(`edited arguments are denied by policy: ${verdict.reason}`);
     return validation.args;
+  }
+
+  private async docsOf(runIds: readonly string[]): Promise<RunDoc[]> {
+    const docs: RunDoc[] = [];
+    for (const runId of runIds) {
+      const doc = await this.deps.store.get(runId);
+      if (doc) docs.push(doc);
+    }
+    return docs;
+  }
+
+  /**
+   * A decision is committed to the run first and audited right after; a crash between the two
+   * leaves a decided gate with no audit line. For the runs being recovered, such gates get their
+   * line now, from the gate's own record (who decided, how, the hash), marked as written at
+   * recovery. Without an audit log that can be read back, nothing is done.
+   */
+  private async backfillDecisionAudit(docs: readonly RunDoc[]): Promise<void> {
+    const { audit } = this.deps;
+    if (!audit?.records || docs.length === 0) return;
+    const decided = docs.flatMap((doc) => doc.run.gates.filter((g) => (g.status === 'approved' || g.status === 'rejected') && g.decidedBy !== null));
+    if (decided.length === 0) return;
+    const written = new Set((await audit.records()).filter((r) => r.action === 'approved' || r.action === 'rejected').map((r) => r.gateId));
+    for (const gate of decided) {
+      if (written.has(gate.gateId)) continue;
+      const source = ACTOR_SOURCES.find((s) => s === gate.decisionSource) ?? 'admin';
+      const actor: Actor = { userId: gate.decidedBy ?? 'unknown', source };
+      const note = 'audit line written at recovery: the decision was committed just before the process stopped';
+      await this.audit(gate, gate.status, actor, gate.decisionReason === null ? note : `${gate.decisionReason} (${note})`);
+      this.deps.logger.warn({ runId: gate.runId, gateId: gate.gateId }, 'recovered a decision whose audit line was missing');
+    }
   }
 
   private audit(gate: Gate, action: string, actor: Actor, reason?: string): Promise<void> {

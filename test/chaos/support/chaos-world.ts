@@ -222,8 +222,8 @@ export async function reportFiles(world: TmpWorld): Promise<Map<string, string>>
  * outcome of an uncrashed run; each mention's root run must match it, or end in
  * `needs_attention` with a reason. The store (the trace's decision event) is the record of a
  * decision; the audit log is appended right after that commit, so a kill between the two leaves a
- * decided gate without its audit line: such gates are pushed to `auditGaps` (reported by the
- * suite, see docs/reliability.md) rather than counted as a lost decision.
+ * decided gate without its audit line until recovery writes it (Harness.recover). Such gates are
+ * pushed to `auditGaps`, which both chaos tests require to be empty after the restart.
  */
 export async function checkWorld(
   world: TmpWorld,
