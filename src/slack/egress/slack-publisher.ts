@@ -522,10 +522,7 @@ export class SlackPublisher {
       }
     }
     if (!changed) return;
-    if (TERMINAL_STATUSES.includes(doc.run.status)) {
-      lane.reveal?.abort();
-      lane.reveal = null;
-    }
+    // A sub-agent that ended before its post was due keeps its reveal: it is posted once, final.
     if (lane.visible) this.markStatusDirty(lane);
     for (const id of new Set([doc.run.parentRunId, doc.run.rootRunId])) {
       const upper = id === null ? undefined : this.lanes.get(id);

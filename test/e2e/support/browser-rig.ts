@@ -76,8 +76,14 @@ export interface BrowserRig {
   close(): Promise<void>;
 }
 
+/** Options of {@link startBrowserRig}: bot options a test file sets apart from `npm start`'s. */
+export interface BrowserRigOptions {
+  /** The publisher's first-post delay for sub-agents (default: the product's). */
+  subagentPostDelayMs?: number;
+}
+
 /** Starts the workspace + bot on a free port over a tmp world, and Chromium. */
-export async function startBrowserRig(): Promise<BrowserRig> {
+export async function startBrowserRig(options: BrowserRigOptions = {}): Promise<BrowserRig> {
   const world = await makeWorld();
   const logs: string[] = [];
   const config = loadConfig({ env: { HARNESS_CONFIG: world.configPath, PORT: '0' }, cwd: world.dir });
@@ -89,6 +95,7 @@ export async function startBrowserRig(): Promise<BrowserRig> {
     clientPingTimeoutMs: 1000,
     statusIntervalMs: 200,
     sweepIntervalMs: 3_600_000,
+    ...(options.subagentPostDelayMs === undefined ? {} : { subagentPostDelayMs: options.subagentPostDelayMs }),
   });
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
   const contexts: BrowserContext[] = [];

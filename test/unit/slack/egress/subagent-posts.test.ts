@@ -77,15 +77,19 @@ describe('SlackPublisher: sub-agent posts', () => {
     expect(fx.port.unexpected).toEqual([]);
   });
 
-  it('only summarises a sub-agent that ends within the delay; posts one that is still alive after it', async () => {
+  it('posts a sub-agent that ends within the delay once, in its final state; posts a live one when the delay passes', async () => {
     const fx = makeEgress({ model: answeringModel(), subagentPostDelayMs: 3000, statusIntervalMs: 0 });
     const root = await fx.createSlackRun('coordinate the team');
     const quick = await draft(fx, root, 'answer fast');
     await fx.harness.runner.drive(quick.run.runId);
     await fx.settle();
+    expect(postsWithKey(fx.port, subagentPostKey(quick.run.runId))).toEqual([]);
     fx.clock.advance(3000);
     await fx.settle();
-    expect(postsWithKey(fx.port, subagentPostKey(quick.run.runId))).toEqual([]);
+    const quickPosts = postsWithKey(fx.port, subagentPostKey(quick.run.runId));
+    expect(quickPosts).toHaveLength(1);
+    expect(blocksText(quickPosts[0])).toMatch(/completed|Finished/i);
+    expect(hasButtons(quickPosts[0])).toBe(false);
     expect(blocksText(postsWithKey(fx.port, 'status')[0])).toMatch(/Sub-agents \(1\).*writer\* — completed/);
 
     const slow = await draft(fx, root, 'take your time');
