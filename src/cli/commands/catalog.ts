@@ -1,10 +1,10 @@
 /**
- * Commands that describe the configured harness rather than one run: `roles`, `policy`,
- * `workflow` and `mcp-tools`. They read the live configuration, registry and transition table,
- * never a copy of them.
+ * Commands that describe the configured harness rather than one run: `roles`, `policy` and
+ * `workflow`, plus the MCP tool descriptors `mcp-tools` renders. They read the live configuration,
+ * registry and transition table, never a copy of them.
  */
 import type { RoleCatalog } from '../../agents/role-types.ts';
-import { ACTION_CATEGORIES, describePolicy } from '../../policy/engine.ts';
+import { describePolicy } from '../../policy/engine.ts';
 import { workflowGraph, workflowMermaid } from '../../orchestrator/transitions.ts';
 import { UsageError } from '../../shared/errors.ts';
 import type { ToolRegistry } from '../../tools/registry.ts';
@@ -145,25 +145,3 @@ export function mcpToolDescriptors(registry: ToolRegistry, category?: string): M
       _meta: { source: tool.source, category: tool.category, risk: tool.risk },
     }));
 }
-
-/** `harness mcp-tools [--category C]`. */
-export const mcpToolsCommand: CommandSpec = {
-  name: 'mcp-tools',
-  usage: 'harness mcp-tools [--category C]',
-  summary: 'every registered tool as an MCP tool descriptor (schema, annotations, category, risk)',
-  options: { category: { type: 'string' } },
-  positionals: NONE,
-  writes: false,
-  run({ ctx, values }) {
-    const category = stringOption(values, 'category');
-    if (category !== undefined && !(ACTION_CATEGORIES as readonly string[]).includes(category)) {
-      throw new UsageError(`mcp-tools: unknown --category ${JSON.stringify(category)}; expected one of ${ACTION_CATEGORIES.join(', ')}`);
-    }
-    return withReadContext(ctx, async (read) => {
-      const tools = mcpToolDescriptors(read.registry, category);
-      const rows = [['TOOL', 'CATEGORY', 'RISK', 'SOURCE', 'READ-ONLY']];
-      for (const t of tools) rows.push([t.name, t._meta.category, t._meta.risk, t._meta.source, String(t.annotations.readOnlyHint)]);
-      return { data: { tools }, text: tools.length === 0 ? 'no tools' : alignRows(rows) };
-    });
-  },
-};

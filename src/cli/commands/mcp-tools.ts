@@ -1,8 +1,10 @@
 /**
- * `harness mcp-tools [--category C]`: every tool the harness would offer, as an MCP tool
- * descriptor, with its source (`builtin`, `harness-mcp`, `mcp:<server>`), category, risk and what
- * policy decides for each role; plus the state of every external MCP server (`mcp.servers`),
- * connected once for the listing. Exit 1 when a configured server cannot be reached.
+ * `harness mcp-tools [--category C]`: every registered tool, as an MCP tool descriptor, with its
+ * source (`builtin`, `mcp:<server>`), category, risk and what policy decides for each role; plus
+ * the state of every external MCP server (`mcp.servers`), connected once for the listing. Exit 1
+ * when a configured server cannot be reached. The six agent tools are not registered globally
+ * (each run gets its own MCP server, docs/architecture/mcp.md); `harness blueprint` lists them
+ * under `interfaces.mcp`.
  */
 import { inspectExternalMcp } from '../../mcp/external/inspect.ts';
 import type { ServerReport } from '../../mcp/external/manager.ts';
