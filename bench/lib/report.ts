@@ -35,7 +35,7 @@ export function statusOf(r: RecordedResult): 'met' | 'MISSED' | 'ERROR' | 'repor
 function rowValue(row: MetricRow): string {
   if (row.summary) {
     const s = row.summary;
-    return `p50 ${fmtMs(s.p50)}  p95 ${fmtMs(s.p95)}  mean ${fmtMs(s.mean)}  (n=${s.n}, min ${fmtMs(s.min)}, max ${fmtMs(s.max)})`;
+    return `p50 ${fmtMs(s.p50)}  p95 ${fmtMs(s.p95)}  p99 ${fmtMs(s.p99)}  mean ${fmtMs(s.mean)}  (n=${s.n}, min ${fmtMs(s.min)}, max ${fmtMs(s.max)})`;
   }
   return row.value ?? '';
 }
@@ -128,10 +128,10 @@ export function renderMarkdown(results: readonly RecordedResult[]): string {
     const summaries = r.result?.rows.filter((row) => row.summary !== undefined) ?? [];
     const values = r.result?.rows.filter((row) => row.summary === undefined) ?? [];
     if (summaries.length > 0) {
-      out.push('', '| Metric | p50 | p95 | mean | n | min | max |', '| --- | --- | --- | --- | --- | --- | --- |');
+      out.push('', '| Metric | p50 | p95 | p99 | mean | n | min | max |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
       for (const row of summaries) {
         const s = row.summary;
-        if (s) out.push(`| ${cell(row.label)} | ${fmtMs(s.p50)} | ${fmtMs(s.p95)} | ${fmtMs(s.mean)} | ${s.n} | ${fmtMs(s.min)} | ${fmtMs(s.max)} |`);
+        if (s) out.push(`| ${cell(row.label)} | ${fmtMs(s.p50)} | ${fmtMs(s.p95)} | ${fmtMs(s.p99)} | ${fmtMs(s.mean)} | ${s.n} | ${fmtMs(s.min)} | ${fmtMs(s.max)} |`);
       }
     }
     if (values.length > 0) {

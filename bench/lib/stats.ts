@@ -9,6 +9,8 @@ export interface Summary {
   n: number;
   p50: number;
   p95: number;
+  /** Results recorded before p99 was added lack it (rendered as n/a). */
+  p99: number;
   mean: number;
   min: number;
   max: number;
@@ -29,6 +31,7 @@ export function summarize(samples: readonly number[]): Summary {
     n: sorted.length,
     p50: percentile(sorted, 50),
     p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
     mean,
     min: sorted[0] ?? Number.NaN,
     max: sorted[sorted.length - 1] ?? Number.NaN,
