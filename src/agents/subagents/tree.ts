@@ -34,7 +34,7 @@ export function preview(text: string, max: number): string {
  * The run `rootId` and everything below it, breadth first (the root first). Children missing from
  * the store are skipped. Reads at most {@link MAX_TREE_NODES} documents.
  */
-export async function loadSubtree(store: RunStore, rootId: string): Promise<RunDoc[]> {
+export async function loadSubtree(store: Pick<RunStore, 'get'>, rootId: string): Promise<RunDoc[]> {
   const root = await store.get(rootId);
   if (!root) return [];
   const out: RunDoc[] = [root];
@@ -65,4 +65,40 @@ export function outcomeText(run: RunState): string {
   if (run.status === 'completed') return run.result ?? '';
   if (run.error) return `${run.error.code}: ${run.error.message}`;
   return run.status;
+}
+
+/**
+ * The `get_task_context` answer: the root request and the run's own task (each up to a quarter of
+ * `budget`), then the finished sub-agents' results sharing the rest evenly, so the text never
+ * exceeds `budget` characters. `selfKey` names the run's own id field (`agent_id` for a run asking
+ * about itself, `run_id` for an outside client naming a run).
+ */
+export function buildTaskContext(
+  root: RunState,
+  me: RunState,
+  finished: readonly RunState[],
+  budget: number,
+  selfKey: 'agent_id' | 'run_id',
+): Record<string, unknown> {
+  let truncated = false;
+  const clip = (text: string, max: number): string => {
+    if (text.length <= max) return text;
+    truncated = true;
+    return `${text.slice(0, Math.max(0, max - 1))}…`;
+  };
+  const quarter = Math.floor(budget / 4);
+  const rootTask = root.runId === me.runId ? null : clip(root.task, quarter);
+  const ownTask = clip(me.task, quarter);
+  const used = (rootTask?.length ?? 0) + ownTask.length;
+  const perResult = finished.length === 0 ? 0 : Math.floor((budget - used) / finished.length);
+  return {
+    [selfKey]: me.runId,
+    role: me.role,
+    lineage: me.lineage,
+    root_task: rootTask,
+    own_task: ownTask,
+    results: finished.map((run) => ({ agent_id: run.runId, role: run.role, status: run.status, result: clip(outcomeText(run), perResult) })),
+    truncated,
+    budget_chars: budget,
+  };
 }

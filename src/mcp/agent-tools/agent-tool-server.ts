@@ -17,7 +17,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { SubagentManager, AwaitResult } from '../../agents/subagents/subagent-manager.ts';
-import { isTerminal, loadChildren, loadSubtree, outcomeText, pendingGate, preview, runTokens } from '../../agents/subagents/tree.ts';
+import { buildTaskContext, isTerminal, loadChildren, loadSubtree, outcomeText, pendingGate, preview, runTokens } from '../../agents/subagents/tree.ts';
 import type { Harness } from '../../orchestrator/harness.ts';
 import { asBotError } from '../../shared/errors.ts';
 import type { RunDoc } from '../../store/run-schema.ts';
@@ -174,7 +174,7 @@ function buildHandlers(options: AgentToolServerOptions): Record<AgentToolName, T
       const budget = Math.min(requested, contextChars);
       const root = me.run.rootRunId === runId ? me : await harness.getRun(me.run.rootRunId);
       const finished = (await loadChildren(store, me.run)).filter((c) => isTerminal(c.run.status));
-      return buildContext(root, me, finished, budget);
+      return buildTaskContext(root.run, me.run, finished.map((d) => d.run), budget, 'agent_id');
     },
 
     async draft_agent(args) {
@@ -235,36 +235,3 @@ function awaitPayload(result: AwaitResult): Record<string, unknown> {
   };
 }
 
-/**
- * The context answer: the root request and the run's own task (each up to a quarter of the
- * budget), then the finished children's results sharing the rest evenly. Never exceeds `budget`
- * characters of text in those fields.
- */
-function buildContext(root: RunDoc, me: RunDoc, finished: readonly RunDoc[], budget: number): Record<string, unknown> {
-  let truncated = false;
-  const clip = (text: string, max: number): string => {
-    if (text.length <= max) return text;
-    truncated = true;
-    return `${text.slice(0, Math.max(0, max - 1))}…`;
-  };
-  const quarter = Math.floor(budget / 4);
-  const rootTask = root.run.runId === me.run.runId ? null : clip(root.run.task, quarter);
-  const ownTask = clip(me.run.task, quarter);
-  const used = (rootTask?.length ?? 0) + ownTask.length;
-  const perResult = finished.length === 0 ? 0 : Math.floor((budget - used) / finished.length);
-  return {
-    agent_id: me.run.runId,
-    role: me.run.role,
-    lineage: me.run.lineage,
-    root_task: rootTask,
-    own_task: ownTask,
-    results: finished.map(({ run }) => ({
-      agent_id: run.runId,
-      role: run.role,
-      status: run.status,
-      result: clip(outcomeText(run), perResult),
-    })),
-    truncated,
-    budget_chars: budget,
-  };
-}

@@ -10,6 +10,7 @@
  * never reaches this module.
  */
 import type { SubagentManager } from '../../agents/subagents/subagent-manager.ts';
+import { buildTaskContext, loadSubtree, outcomeText, preview } from '../../agents/subagents/tree.ts';
 import type { Harness } from '../../orchestrator/harness.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { ErrorCode, InvalidStateError, NotFoundError } from '../../shared/errors.ts';
@@ -50,8 +51,6 @@ export interface CallerIdentity {
 
 export type ToolHandler = (args: Record<string, unknown>, signal: AbortSignal) => Promise<unknown>;
 
-/** Runs one tree walk reads at most (the agent limits keep trees far smaller). */
-const MAX_TREE_NODES = 500;
 const ARGS_PREVIEW_CHARS = 300;
 const RECENT_EVENTS = 10;
 
@@ -150,7 +149,7 @@ export function buildExternalHandlers(deps: ExternalToolDeps, caller: CallerIden
         const child = await store.get(childId);
         if (child && isTerminal(child.run)) finished.push(child);
       }
-      return buildContext(root.run, me.run, finished.map((d) => d.run), budget);
+      return buildTaskContext(root.run, me.run, finished.map((d) => d.run), budget, 'run_id');
     },
 
     async list_runs(args) {
@@ -340,55 +339,3 @@ function describeRun(doc: RunDoc): Record<string, unknown> {
   };
 }
 
-/** The root and everything below it through `children`, breadth first; bounded. */
-async function loadSubtree(store: RunReadPort, rootId: string): Promise<RunDoc[]> {
-  const root = await store.get(rootId);
-  if (!root) return [];
-  const out: RunDoc[] = [root];
-  const seen = new Set<string>([rootId]);
-  for (let i = 0; i < out.length && out.length < MAX_TREE_NODES; i += 1) {
-    for (const childId of out[i]?.run.children ?? []) {
-      if (seen.has(childId) || out.length >= MAX_TREE_NODES) continue;
-      seen.add(childId);
-      const child = await store.get(childId);
-      if (child) out.push(child);
-    }
-  }
-  return out;
-}
-
-function outcomeText(run: RunState): string {
-  if (run.status === 'completed') return run.result ?? '';
-  if (run.error) return `${run.error.code}: ${run.error.message}`;
-  return run.status;
-}
-
-function preview(text: string, max: number): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim();
-  return oneLine.length > max ? `${oneLine.slice(0, Math.max(0, max - 1))}…` : oneLine;
-}
-
-/** Root request and own task (a quarter of the budget each), then finished results sharing the rest. */
-function buildContext(root: RunState, me: RunState, finished: readonly RunState[], budget: number): Record<string, unknown> {
-  let truncated = false;
-  const clip = (text: string, max: number): string => {
-    if (text.length <= max) return text;
-    truncated = true;
-    return `${text.slice(0, Math.max(0, max - 1))}…`;
-  };
-  const quarter = Math.floor(budget / 4);
-  const rootTask = root.runId === me.runId ? null : clip(root.task, quarter);
-  const ownTask = clip(me.task, quarter);
-  const used = (rootTask?.length ?? 0) + ownTask.length;
-  const perResult = finished.length === 0 ? 0 : Math.floor((budget - used) / finished.length);
-  return {
-    run_id: me.runId,
-    role: me.role,
-    lineage: me.lineage,
-    root_task: rootTask,
-    own_task: ownTask,
-    results: finished.map((run) => ({ agent_id: run.runId, role: run.role, status: run.status, result: clip(outcomeText(run), perResult) })),
-    truncated,
-    budget_chars: budget,
-  };
-}
