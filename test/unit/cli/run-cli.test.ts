@@ -3,11 +3,12 @@
  * a tmp copy of the repo's config that must create nothing for bad ids or a missing data dir.
  */
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
 import { COMMAND_NAMES } from '../../../src/cli/command-names.ts';
 import { COMMANDS } from '../../../src/cli/commands/index.ts';
 import { tailEvents } from '../../../src/cli/commands/run-views.ts';
@@ -29,6 +30,11 @@ describe('runCli', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'harness-cli-unit-'));
     for (const entry of ['config.yaml', 'roles', 'scenarios', 'workspace']) await cp(join(REPO, entry), join(dir, entry), { recursive: true });
+    // A unit test starts no processes: the copy runs without the example MCP server (the
+    // integration tests in test/integration/cli cover the configured servers).
+    const config = parseDocument(await readFile(join(dir, 'config.yaml'), 'utf8'));
+    config.setIn(['mcp', 'servers'], []);
+    await writeFile(join(dir, 'config.yaml'), config.toString());
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
