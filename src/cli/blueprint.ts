@@ -3,16 +3,15 @@
  * policy, roles, store counts and transition table, so it cannot describe a harness other than
  * the one that runs. Markdown and Mermaid are renderings of that same object.
  */
-import type { RoleCatalog } from '../agents/role-types.ts';
-import { type PolicyDescription, decide, describePolicy } from '../policy/engine.ts';
+import type { RoleCatalog, RoleCategory } from '../agents/role-types.ts';
+import { type PolicyDescription, describePolicy } from '../policy/engine.ts';
 import type { CompiledPolicy } from '../policy/types.ts';
 import { FULL_TOOLS, MCP_HTTP_PATH, READ_TOOLS } from '../mcp/server/tool-specs.ts';
 import { workflowGraph } from '../orchestrator/transitions.ts';
-import type { Decision } from '../shared/vocabulary.ts';
 import { RunStatus, type RunIndexEntry } from '../store/run-schema.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { EXPORT_ARTIFACTS } from '../trace/export.ts';
-import { type RoleView, roleViews } from './commands/catalog.ts';
+import { type RoleToolDecision, type RoleView, roleViews, toolCatalog } from './commands/catalog.ts';
 
 export interface BlueprintTool {
   name: string;
@@ -21,8 +20,11 @@ export interface BlueprintTool {
   category: string;
   risk: string;
   idempotent: boolean;
-  /** What policy decides for a call of this tool by each role (no paths or URLs considered). */
-  decisionByRole: Record<string, Decision>;
+  /**
+   * What policy decides for a call of this tool by each role (no paths or URLs considered), or
+   * `unavailable` when a run of that role is not given the tool (`RoleToolDecision`).
+   */
+  decisionByRole: Record<string, RoleToolDecision>;
 }
 
 export interface Blueprint {
@@ -30,6 +32,7 @@ export interface Blueprint {
   version: string;
   runtime: { node: string; model: string; modelProvider: string; dataDir: string; workspaceRoot: string; slackMode: string };
   components: { name: string; path: string; responsibility: string }[];
+  /** Every tool a run can be offered: the registry's (builtin, `mcp:<server>`), then the six agent tools (`harness-mcp`). */
   tools: BlueprintTool[];
   roles: RoleView[];
   policy: PolicyDescription;
@@ -72,7 +75,8 @@ export interface BlueprintInput {
     workspaceRoot: string;
     model: { provider: string; name: string };
     slack: { mode: string };
-    mcp?: { server: { enabled: boolean; host: string; port: number } };
+    /** `fullAccessCategories` decides which roles get the agent lifecycle tools (schema default when absent). */
+    mcp?: { server?: { enabled: boolean; host: string; port: number }; fullAccessCategories?: readonly RoleCategory[] };
   };
   registry: ToolRegistry;
   policy: CompiledPolicy;
@@ -112,23 +116,22 @@ const LIMITATIONS = [
 
 /** Builds the blueprint. Pure apart from what its inputs hold. */
 export function buildBlueprint(input: BlueprintInput): Blueprint {
-  const roles = input.roles.list();
-  const tools: BlueprintTool[] = input.registry.list().map((tool) => {
-    const decisionByRole: Record<string, Decision> = {};
-    for (const role of roles) {
-      decisionByRole[role.name] = decide(input.policy, {
-        tool: tool.name,
-        registered: true,
-        category: tool.category,
-        risk: tool.risk,
-        role: role.name,
-        roleTools: role.tools,
-        writePaths: [],
-        urls: [],
-      }).decision;
-    }
-    return { name: tool.name, description: tool.description, source: tool.source, category: tool.category, risk: tool.risk, idempotent: tool.idempotent, decisionByRole };
+  // The same rows as `harness mcp-tools`: the registry's tools, then the six per-run agent tools.
+  const catalog = toolCatalog({
+    registry: input.registry,
+    policy: input.policy,
+    roles: input.roles,
+    ...(input.config.mcp?.fullAccessCategories === undefined ? {} : { fullAccessCategories: input.config.mcp.fullAccessCategories }),
   });
+  const tools: BlueprintTool[] = catalog.map(({ tool, decisionByRole }) => ({
+    name: tool.name,
+    description: tool.description,
+    source: tool.source,
+    category: tool.category,
+    risk: tool.risk,
+    idempotent: tool.idempotent,
+    decisionByRole,
+  }));
   const runsByStatus = Object.fromEntries(RunStatus.options.map((s) => [s, 0])) as Record<RunStatus, number>;
   for (const entry of input.runs) runsByStatus[entry.status] += 1;
   const model = input.config.model.provider === 'scripted' ? 'scripted' : `openai:${input.config.model.name}`;

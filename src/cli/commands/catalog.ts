@@ -1,13 +1,24 @@
 /**
  * Commands that describe the configured harness rather than one run: `roles`, `policy` and
- * `workflow`, plus the MCP tool descriptors `mcp-tools` renders. They read the live configuration,
- * registry and transition table, never a copy of them.
+ * `workflow`, plus the tool catalog `mcp-tools` and `harness blueprint` render (MCP tool
+ * descriptors and what each role gets for each tool). They read the live configuration, registry
+ * and transition table, never a copy of them.
  */
-import type { RoleCatalog } from '../../agents/role-types.ts';
-import { describePolicy } from '../../policy/engine.ts';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { RoleCatalog, RoleCategory, RoleDefinition } from '../../agents/role-types.ts';
+import { McpConfig } from '../../config/schema.ts';
+import { adaptAgentTool } from '../../mcp/agent-tools/tool-adapter.ts';
+import { AGENT_TOOL_META, AGENT_TOOL_NAMES, type AgentToolName, LIFECYCLE_AGENT_TOOLS, agentToolAnnotations, agentToolInputs } from '../../mcp/agent-tools/tool-specs.ts';
+import { decide, describePolicy } from '../../policy/engine.ts';
+import type { CompiledPolicy } from '../../policy/types.ts';
+import { RunToolView } from '../../orchestrator/tool-view.ts';
 import { workflowGraph, workflowMermaid } from '../../orchestrator/transitions.ts';
 import { UsageError } from '../../shared/errors.ts';
-import type { ToolRegistry } from '../../tools/registry.ts';
+import type { Decision } from '../../shared/vocabulary.ts';
+import { ToolRegistry } from '../../tools/registry.ts';
+import type { RegisteredTool } from '../../tools/types.ts';
 import { stringOption } from '../args.ts';
 import type { CommandSpec } from '../command.ts';
 import { withReadContext } from '../context.ts';
@@ -132,16 +143,132 @@ export function mcpToolDescriptors(registry: ToolRegistry, category?: string): M
   return registry
     .list()
     .filter((tool) => category === undefined || tool.category === category)
-    .map((tool) => ({
-      name: tool.name,
-      description: tool.description,
-      inputSchema: structuredClone(tool.jsonSchema),
-      annotations: {
-        readOnlyHint: tool.risk === 'read',
-        destructiveHint: tool.risk !== 'read',
-        idempotentHint: tool.idempotent,
-        openWorldHint: tool.category === 'network' || tool.category === 'external_message',
-      },
-      _meta: { source: tool.source, category: tool.category, risk: tool.risk },
-    }));
+    .map((tool) => descriptorOf(tool, riskAnnotations(tool)));
 }
+
+function descriptorOf(tool: RegisteredTool, annotations: McpToolDescriptor['annotations']): McpToolDescriptor {
+  return {
+    name: tool.name,
+    description: tool.description,
+    inputSchema: structuredClone(tool.jsonSchema),
+    annotations,
+    _meta: { source: tool.source, category: tool.category, risk: tool.risk },
+  };
+}
+
+/** Hints derived from a registered tool's risk and category (the registry has no annotations). */
+function riskAnnotations(tool: RegisteredTool): McpToolDescriptor['annotations'] {
+  return {
+    readOnlyHint: tool.risk === 'read',
+    destructiveHint: tool.risk !== 'read',
+    idempotentHint: tool.idempotent,
+    openWorldHint: tool.category === 'network' || tool.category === 'external_message',
+  };
+}
+
+/**
+ * What a role gets for one tool: the policy decision for a call by that role (no paths or URLs
+ * considered), or `unavailable` when the tool does not exist for that role's runs at all. That is
+ * the case of the agent lifecycle tools (draft_agent, await_agent, kill_agent) for a role whose
+ * category is not in `mcp.fullAccessCategories`: the run's own MCP server never registers them, so
+ * the model is not offered them and policy is never asked. It is deliberately not shown as `deny`,
+ * which would name a policy verdict that a policy override could change; only
+ * `mcp.fullAccessCategories` can.
+ */
+export type RoleToolDecision = Decision | 'unavailable';
+
+/** One row of the tool catalog: the tool as the runner sees it, its MCP hints, and each role's decision. */
+export interface CatalogTool {
+  tool: RegisteredTool;
+  annotations: McpToolDescriptor['annotations'];
+  decisionByRole: Record<string, RoleToolDecision>;
+}
+
+/** What {@link toolCatalog} reads (all live: the registry, policy and roles the runtime uses). */
+export interface ToolCatalogInput {
+  registry: ToolRegistry;
+  policy: CompiledPolicy;
+  roles: RoleCatalog;
+  /** Config `mcp.fullAccessCategories`; the config schema's default when absent. */
+  fullAccessCategories?: readonly RoleCategory[];
+}
+
+/**
+ * Every tool a run can be offered, optionally one category only: the global registry's tools
+ * (built-in and `mcp:<server>`), then the six agent tools each run gets from its own in-process
+ * MCP server (source `AGENT_TOOL_SOURCE`, `harness-mcp`). Each role's decision comes from `decide` with the
+ * allow-list the runner judges with: the role's list for a registry tool, and for an agent tool
+ * the list of a run of that role ({@link RunToolView.roleTools}: the role's list plus the agent
+ * tools its category is given).
+ */
+export function toolCatalog(input: ToolCatalogInput, category?: string): CatalogTool[] {
+  const roles = input.roles.list();
+  const fullAccess = input.fullAccessCategories ?? McpConfig.shape.fullAccessCategories.parse(undefined);
+  const agentTools = agentToolRegistry();
+  // The view a run of each role has: the global registry plus the agent tools its category gets.
+  const views = new Map(
+    roles.map((role) => {
+      const granted = AGENT_TOOL_NAMES.filter((name) => fullAccess.includes(role.category) || !(LIFECYCLE_AGENT_TOOLS as readonly string[]).includes(name));
+      return [role.name, new RunToolView(input.registry, granted.map((name) => agentTools.get(name) as RegisteredTool))] as const;
+    }),
+  );
+  const judge = (tool: RegisteredTool, roleTools: (role: RoleDefinition) => readonly string[] | '*' | undefined): Record<string, RoleToolDecision> => {
+    const byRole: Record<string, RoleToolDecision> = {};
+    for (const role of roles) {
+      const allowList = roleTools(role);
+      byRole[role.name] =
+        allowList === undefined
+          ? 'unavailable'
+          : decide(input.policy, {
+              tool: tool.name,
+              registered: true,
+              category: tool.category,
+              risk: tool.risk,
+              role: role.name,
+              roleTools: allowList,
+              writePaths: [],
+              urls: [],
+            }).decision;
+    }
+    return byRole;
+  };
+  const inCategory = (tool: RegisteredTool): boolean => category === undefined || tool.category === category;
+  const global = input.registry
+    .list()
+    .filter(inCategory)
+    .map((tool) => ({ tool, annotations: riskAnnotations(tool), decisionByRole: judge(tool, (role) => role.tools) }));
+  const own = agentTools
+    .list()
+    .filter(inCategory)
+    .map((tool) => ({
+      tool,
+      annotations: agentToolAnnotations(tool.name as AgentToolName),
+      decisionByRole: judge(tool, (role) => {
+        const view = views.get(role.name);
+        return view?.ownNames().includes(tool.name) === true ? view.roleTools(role.tools) : undefined;
+      }),
+    }));
+  return [...global, ...own];
+}
+
+/** A catalog row as an MCP `tools/list` entry. */
+export function catalogDescriptor(entry: CatalogTool): McpToolDescriptor {
+  return descriptorOf(entry.tool, entry.annotations);
+}
+
+/**
+ * The six agent tools exactly as the runner registers them for a run: each built by the runtime's
+ * own adapter ({@link adaptAgentTool}) from its input schema in `tool-specs.ts`, so category, risk,
+ * idempotency and source cannot differ from what policy judges at run time. The client is never
+ * connected: these definitions are for listing only, and calling one fails ("Not connected").
+ */
+function agentToolRegistry(): ToolRegistry {
+  const listingClient = new Client({ name: 'harness-tool-catalog', version: '1.0.0' });
+  const registry = new ToolRegistry();
+  for (const name of AGENT_TOOL_NAMES) {
+    const inputSchema = z.toJSONSchema(agentToolInputs[name], { io: 'input' }) as Tool['inputSchema'];
+    registry.register(adaptAgentTool(listingClient, { name, title: AGENT_TOOL_META[name].title, description: AGENT_TOOL_META[name].description, inputSchema }));
+  }
+  return registry;
+}
+

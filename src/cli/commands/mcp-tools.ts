@@ -1,32 +1,36 @@
 /**
- * `harness mcp-tools [--category C]`: every registered tool, as an MCP tool descriptor, with its
- * source (`builtin`, `mcp:<server>`), category, risk and what policy decides for each role; plus
- * the state of every external MCP server (`mcp.servers`), connected once for the listing. Exit 1
- * when a configured server cannot be reached. The six agent tools are not registered globally
- * (each run gets its own MCP server, docs/architecture/mcp.md); `harness blueprint` lists them
- * under `interfaces.mcp`.
+ * `harness mcp-tools [--category C]`: every tool a run can be offered, as an MCP tool descriptor,
+ * with its source (`builtin`, `mcp:<server>`, `harness-mcp`), category, risk and what each role
+ * gets; plus the state of every external MCP server (`mcp.servers`), connected once for the
+ * listing. The six agent tools (source `harness-mcp`) are served to each run by its own in-process
+ * MCP server (docs/architecture/mcp.md), not by the global registry; they are listed as a run of
+ * each role sees them: `unavailable` for the lifecycle tools where the role's category is not in
+ * `mcp.fullAccessCategories`, else the policy decision. The rows come from `toolCatalog`, the same
+ * code `harness blueprint` uses. Exit 1 when a configured server cannot be reached.
  */
 import { inspectExternalMcp } from '../../mcp/external/inspect.ts';
 import type { ServerReport } from '../../mcp/external/manager.ts';
-import { ACTION_CATEGORIES, decide } from '../../policy/engine.ts';
+import { ACTION_CATEGORIES } from '../../policy/engine.ts';
 import { UsageError } from '../../shared/errors.ts';
-import type { Decision } from '../../shared/vocabulary.ts';
 import { stringOption } from '../args.ts';
 import type { CommandSpec } from '../command.ts';
 import { cliLogger, withReadContext } from '../context.ts';
 import { alignRows } from '../output.ts';
-import { type McpToolDescriptor, mcpToolDescriptors } from './catalog.ts';
+import { type McpToolDescriptor, type RoleToolDecision, catalogDescriptor, toolCatalog } from './catalog.ts';
 
 /** One row of `harness mcp-tools --json`. */
 export interface McpToolView extends McpToolDescriptor {
-  /** What policy decides for a call by each role (no paths or URLs considered). */
-  decisionByRole: Record<string, Decision>;
+  /**
+   * What policy decides for a call by each role (no paths or URLs considered), or `unavailable`
+   * when a run of that role is not given the tool (see `RoleToolDecision`).
+   */
+  decisionByRole: Record<string, RoleToolDecision>;
 }
 
 export const mcpToolsCommand: CommandSpec = {
   name: 'mcp-tools',
   usage: 'harness mcp-tools [--category C]',
-  summary: 'every tool (built-in and external MCP) with source, category, risk and policy decision per role; MCP server status',
+  summary: 'every tool (built-in, external MCP, agent tools) with source, category, risk and policy decision per role; MCP server status',
   options: { category: { type: 'string' } },
   positionals: { min: 0, max: 0, names: '' },
   writes: false,
@@ -37,25 +41,8 @@ export const mcpToolsCommand: CommandSpec = {
     }
     return withReadContext(ctx, async (read) => {
       const inspection = await inspectExternalMcp(read.config, read.registry, read.roles, cliLogger(read.config));
-      const roles = read.roles.list();
-      const tools: McpToolView[] = mcpToolDescriptors(read.registry, category).map((tool) => {
-        const registered = read.registry.get(tool.name);
-        const decisionByRole: Record<string, Decision> = {};
-        for (const role of roles) {
-          if (!registered) continue;
-          decisionByRole[role.name] = decide(read.policy, {
-            tool: tool.name,
-            registered: true,
-            category: registered.category,
-            risk: registered.risk,
-            role: role.name,
-            roleTools: role.tools,
-            writePaths: [],
-            urls: [],
-          }).decision;
-        }
-        return { ...tool, decisionByRole };
-      });
+      const catalog = toolCatalog({ registry: read.registry, policy: read.policy, roles: read.roles, fullAccessCategories: read.config.mcp.fullAccessCategories }, category);
+      const tools: McpToolView[] = catalog.map((entry) => ({ ...catalogDescriptor(entry), decisionByRole: entry.decisionByRole }));
       const rows = [['TOOL', 'SOURCE', 'CATEGORY', 'RISK', 'DECISION (roles that may call it)']];
       for (const t of tools) rows.push([t.name, t._meta.source, t._meta.category, t._meta.risk, decisionSummary(t.decisionByRole)]);
       const text = [
@@ -71,9 +58,9 @@ export const mcpToolsCommand: CommandSpec = {
   },
 };
 
-/** `role=decision` for every role not denied; `deny (all roles)` otherwise. */
-function decisionSummary(byRole: Record<string, Decision>): string {
-  const open = Object.entries(byRole).filter(([, d]) => d !== 'deny');
+/** `role=decision` for every role that may call it; `deny (all roles)` otherwise. */
+function decisionSummary(byRole: Record<string, RoleToolDecision>): string {
+  const open = Object.entries(byRole).filter(([, d]) => d !== 'deny' && d !== 'unavailable');
   return open.length === 0 ? 'deny (all roles)' : open.map(([role, d]) => `${role}=${d}`).join(', ');
 }
 

@@ -23,6 +23,7 @@ import { asBotError } from '../../shared/errors.ts';
 import type { RunDoc } from '../../store/run-schema.ts';
 import {
   AGENT_TOOL_META,
+  agentToolAnnotations,
   type AgentToolName,
   DEFAULT_CONTEXT_CHARS,
   DEFAULT_MAX_AWAIT_SECONDS,
@@ -104,7 +105,7 @@ function register(server: McpServer, name: AgentToolName, handler: ToolHandler):
       title: meta.title,
       description: meta.description,
       inputSchema: agentToolInputs[name],
-      annotations: { readOnlyHint: meta.readOnly, destructiveHint: meta.destructive, idempotentHint: meta.idempotent, openWorldHint: false },
+      annotations: agentToolAnnotations(name),
     },
     async (args: unknown, extra: { signal: AbortSignal }): Promise<CallToolResult> => {
       try {

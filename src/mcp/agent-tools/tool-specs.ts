@@ -121,6 +121,12 @@ export const AGENT_TOOL_META: Readonly<Record<AgentToolName, AgentToolMeta>> = {
   },
 };
 
+/** The MCP annotations of an agent tool, as its server advertises them and listings show them. */
+export function agentToolAnnotations(name: AgentToolName): { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean } {
+  const meta = AGENT_TOOL_META[name];
+  return { readOnlyHint: meta.readOnly, destructiveHint: meta.destructive, idempotentHint: meta.idempotent, openWorldHint: false };
+}
+
 /** True when `name` is one of the six agent tools. */
 export function isAgentToolName(name: string): name is AgentToolName {
   return (AGENT_TOOL_NAMES as readonly string[]).includes(name);

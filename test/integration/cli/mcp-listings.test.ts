@@ -6,6 +6,9 @@
  * for real over stdio by each command. The expectations below come from the issue and the config,
  * not from the output: the notes server's read-hinted tools are read_only and allowed, its add and
  * delete tools fall in the gated `unknown` category and need approval, and only notes-keeper lists them.
+ * The six agent tools (source harness-mcp, one in-process MCP server per run) are listed too: the
+ * three readers for every role, the lifecycle tools only for pm (category conversational, the one
+ * in `mcp.fullAccessCategories`), `unavailable` for the other roles.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -50,19 +53,39 @@ const BUILTIN_DECISIONS: Record<string, Record<string, string>> = {
   http_fetch: { 'notes-keeper': 'deny', pm: 'deny', researcher: 'approve', reviewer: 'deny', writer: 'deny' },
 };
 
+/** The agent tools, from config.yaml (`policy.categories` read_only and agent_lifecycle: allow; `mcp.fullAccessCategories: [conversational]`) and roles/*.md (only pm is conversational). */
+const AGENT_TOOLS = [
+  { name: 'list_agents', category: 'read_only', destructive: false, idempotent: true, lifecycle: false },
+  { name: 'list_tasks', category: 'read_only', destructive: false, idempotent: true, lifecycle: false },
+  { name: 'get_task_context', category: 'read_only', destructive: false, idempotent: true, lifecycle: false },
+  { name: 'draft_agent', category: 'agent_lifecycle', destructive: false, idempotent: false, lifecycle: true },
+  { name: 'await_agent', category: 'agent_lifecycle', destructive: false, idempotent: true, lifecycle: true },
+  { name: 'kill_agent', category: 'agent_lifecycle', destructive: true, idempotent: false, lifecycle: true },
+] as const;
+const AGENT_TOOL_NAMES = AGENT_TOOLS.map((t) => t.name);
+
+function agentDecisions(tool: (typeof AGENT_TOOLS)[number]): Record<string, string> {
+  return Object.fromEntries(ROLES.map((role) => [role, tool.lifecycle && role !== 'pm' ? 'unavailable' : 'allow']));
+}
+
 function expectedDecisions(tool: ExpectedTool): Record<string, string> {
   return Object.fromEntries(ROLES.map((role) => [role, role === 'notes-keeper' ? tool.decision : 'deny']));
 }
 
 interface McpToolsBody {
-  tools: { name: string; description: string; annotations: { readOnlyHint: boolean }; _meta: { source: string; category: string; risk: string }; decisionByRole: Record<string, string> }[];
+  tools: {
+    name: string;
+    description: string;
+    inputSchema: { type: string; additionalProperties: boolean; properties: Record<string, unknown>; required?: string[] };
+    annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
+    _meta: { source: string; category: string; risk: string }; decisionByRole: Record<string, string> }[];
   servers: { server: string; transport: string; state: string; lastError: string | null; tools: { name: string; server: string; original: string; category: string }[]; skipped: unknown[] }[];
   problems: string[];
   warnings: string[];
 }
 
 interface BlueprintBody {
-  tools: { name: string; source: string; category: string; risk: string; decisionByRole: Record<string, string> }[];
+  tools: { name: string; source: string; category: string; risk: string; idempotent: boolean; decisionByRole: Record<string, string> }[];
   policy: { categories: Record<string, string> };
   interfaces: {
     cli: { commands: string[] };
@@ -128,8 +151,44 @@ describe('MCP tool listings and the MCP server check (issue D, build item 4)', (
     const builtins = body.tools.filter((t) => t._meta.source === 'builtin');
     expect(builtins.map((t) => t.name).sort()).toEqual(Object.keys(BUILTIN_DECISIONS).sort());
     for (const tool of builtins) expect(tool.decisionByRole, tool.name).toEqual(BUILTIN_DECISIONS[tool.name]);
-    // Every listed tool is either built in or comes from the one configured server.
-    expect([...new Set(body.tools.map((t) => t._meta.source))].sort()).toEqual(['builtin', 'mcp:notes']);
+    // Every listed tool is built in, comes from the one configured server, or is an agent tool.
+    expect([...new Set(body.tools.map((t) => t._meta.source))].sort()).toEqual(['builtin', 'harness-mcp', 'mcp:notes']);
+  });
+
+  it('mcp-tools --json lists the six agent tools: all decided for pm, the three readers only for writer', async () => {
+    const { code, body } = await box.json<McpToolsBody>(['mcp-tools']);
+    expect(code).toBe(0);
+    const agentTools = body.tools.filter((t) => t._meta.source === 'harness-mcp');
+    expect(agentTools.map((t) => t.name)).toEqual(AGENT_TOOL_NAMES);
+    for (const expected of AGENT_TOOLS) {
+      const tool = agentTools.find((t) => t.name === expected.name);
+      expect(tool?._meta, expected.name).toEqual({ source: 'harness-mcp', category: expected.category, risk: 'read' });
+      expect(tool?.decisionByRole, expected.name).toEqual(agentDecisions(expected));
+      expect(tool?.annotations, expected.name).toEqual({ readOnlyHint: !expected.lifecycle || expected.name === 'await_agent', destructiveHint: expected.destructive, idempotentHint: expected.idempotent, openWorldHint: false });
+      expect(tool?.inputSchema, expected.name).toMatchObject({ type: 'object', additionalProperties: false });
+      expect(tool?.description.length, expected.name).toBeGreaterThan(0);
+    }
+    const pm = Object.fromEntries(agentTools.map((t) => [t.name, t.decisionByRole['pm']]));
+    expect(pm).toEqual(Object.fromEntries(AGENT_TOOL_NAMES.map((n) => [n, 'allow'])));
+    const writer = Object.fromEntries(agentTools.map((t) => [t.name, t.decisionByRole['writer']]));
+    expect(writer).toEqual({ list_agents: 'allow', list_tasks: 'allow', get_task_context: 'allow', draft_agent: 'unavailable', await_agent: 'unavailable', kill_agent: 'unavailable' });
+    // The input schemas are the agent tools' own (tool-specs.ts), e.g. draft_agent needs role and task.
+    expect(agentTools.find((t) => t.name === 'draft_agent')?.inputSchema).toMatchObject({ required: ['role', 'task'] });
+    expect(Object.keys(agentTools.find((t) => t.name === 'kill_agent')?.inputSchema.properties ?? {}).sort()).toEqual(['agent_id', 'reason']);
+  });
+
+  it('mcp-tools --category agent_lifecycle keeps only draft_agent, await_agent and kill_agent', async () => {
+    const { code, body } = await box.json<McpToolsBody>(['mcp-tools', '--category', 'agent_lifecycle']);
+    expect(code).toBe(0);
+    expect(body.tools.map((t) => t.name)).toEqual(['draft_agent', 'await_agent', 'kill_agent']);
+  });
+
+  it('mcp-tools (human) shows an agent tool row naming only the roles that may call it', async () => {
+    const result = await box.run(['mcp-tools']);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines.find((line) => line.startsWith('draft_agent '))?.split(/\s{2,}/)).toEqual(['draft_agent', 'harness-mcp', 'agent_lifecycle', 'read', 'pm=allow']);
+    expect(lines.find((line) => line.startsWith('list_tasks '))?.split(/\s{2,}/)).toEqual(['list_tasks', 'harness-mcp', 'read_only', 'read', ROLES.map((r) => `${r}=allow`).join(', ')]);
   });
 
   it('mcp-tools --category read_only keeps only the read-hinted notes tools', async () => {
@@ -137,6 +196,7 @@ describe('MCP tool listings and the MCP server check (issue D, build item 4)', (
     expect(code).toBe(0);
     expect(body.tools.every((t) => t._meta.category === 'read_only')).toBe(true);
     expect(body.tools.filter((t) => t._meta.source === 'mcp:notes').map((t) => t.name)).toEqual(['notes__list_notes', 'notes__read_note']);
+    expect(body.tools.filter((t) => t._meta.source === 'harness-mcp').map((t) => t.name)).toEqual(['list_agents', 'list_tasks', 'get_task_context']);
   });
 
   it('mcp-tools (human) shows each notes tool with its source, category and decision on one row', async () => {
@@ -172,11 +232,19 @@ describe('MCP tool listings and the MCP server check (issue D, build item 4)', (
     const fromListing = listing.body.tools.map((t) => ({ name: t.name, ...t._meta, decisionByRole: t.decisionByRole }));
     expect(fromBlueprint).toEqual(fromListing);
 
+    // The agent tools: pm (conversational, full access) has all six allowed, writer only the readers.
+    for (const expected of AGENT_TOOLS) {
+      const tool = body.tools.find((t) => t.name === expected.name);
+      expect(tool, expected.name).toMatchObject({ source: 'harness-mcp', category: expected.category, risk: 'read', idempotent: expected.idempotent, decisionByRole: agentDecisions(expected) });
+    }
+    expect(body.tools.filter((t) => t.decisionByRole['writer'] === 'unavailable').map((t) => t.name)).toEqual(['draft_agent', 'await_agent', 'kill_agent']);
+    expect(body.tools.filter((t) => t.source === 'harness-mcp' && t.decisionByRole['pm'] === 'allow').map((t) => t.name)).toEqual(AGENT_TOOL_NAMES);
+
     expect(body.externalMcpServers).toEqual([{ name: 'notes', transport: 'stdio', state: 'connected', tools: NOTES_TOOL_NAMES }]);
     expect(body.interfaces.cli.commands).toEqual(expect.arrayContaining(['mcp-tools', 'blueprint', 'doctor']));
     expect(body.interfaces.mcp).toEqual({
       descriptors: 'harness mcp-tools',
-      toolSources: ['builtin', 'mcp:notes'],
+      toolSources: ['builtin', 'harness-mcp', 'mcp:notes'],
       server: {
         http: null, // mcp.server.enabled is false in the default config
         stdio: 'harness mcp stdio [--access read|full]',
@@ -215,6 +283,11 @@ describe('MCP tool listings and the MCP server check (issue D, build item 4)', (
       const cells = row?.split('|').map((c) => c.trim()).slice(1, -1) ?? [];
       expect(cells.slice(0, 4)).toEqual([expected.name, 'mcp:notes', expected.category, expected.risk]);
       expect(cells.slice(5)).toEqual(ROLES.map((role) => expectedDecisions(expected)[role]));
+    }
+    for (const expected of AGENT_TOOLS) {
+      const row = lines.find((line) => line.startsWith(`| ${expected.name} |`));
+      const cells = row?.split('|').map((c) => c.trim()).slice(1, -1) ?? [];
+      expect(cells, expected.name).toEqual([expected.name, 'harness-mcp', expected.category, 'read', String(expected.idempotent), ...ROLES.map((role) => agentDecisions(expected)[role])]);
     }
     expect(result.stdout).toContain(`| notes | stdio | connected | ${NOTES_TOOL_NAMES.join(', ')} |`);
     expect(result.stdout).toContain('MCP server for external clients: HTTP disabled');
