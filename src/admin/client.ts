@@ -9,7 +9,7 @@
  *   applied it, so this throws and the caller must not retry on its own.
  */
 import { connect } from 'node:net';
-import { StoreLockedError, UsageError, asBotError } from '../shared/errors.ts';
+import { StoreLockedError, UsageError, asBotError, errnoOf } from '../shared/errors.ts';
 import { type AdminRequest, type AdminResponse, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, decodeAdminResponse, encodeAdminRequest } from './protocol.ts';
 
 /** How a call ended when it did not throw. */
@@ -22,9 +22,6 @@ export interface AdminCallOptions {
   connectTimeoutMs?: number;
 }
 
-function errnoOf(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}
 
 function unreachableReason(path: string, error: unknown): string {
   switch (errnoOf(error)) {

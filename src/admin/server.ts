@@ -17,7 +17,7 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { hostname } from 'node:os';
 import type { CoreLogger } from '../orchestrator/deps.ts';
-import { BotError, ErrorCode, StoreLockedError, UsageError, asBotError } from '../shared/errors.ts';
+import { BotError, ErrorCode, StoreLockedError, UsageError, asBotError, errnoOf } from '../shared/errors.ts';
 import { readDataDirLock } from '../store/data-dir-lock.ts';
 import { type AdminTarget, applyAdminRequest, requestRunId } from './apply-request.ts';
 import { MAX_REQUEST_BYTES, adminSocketPath, decodeAdminRequest, encodeError, encodeResult } from './protocol.ts';
@@ -50,9 +50,6 @@ function adminError(message: string, cause?: unknown): BotError {
   return new BotError(ErrorCode.StoreIo, message, cause === undefined ? {} : { cause });
 }
 
-function errnoOf(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}
 
 /** Whether something accepts connections on `path` (a live server), or the socket is stale. */
 function probe(path: string): Promise<'live' | 'stale'> {

@@ -228,12 +228,6 @@ export async function startBot(config: HarnessConfig, options: StartBotOptions =
     await publisher.reconcile();
 
     const threads = new ThreadIndex();
-    const unobserve = harness.onCommit(({ doc, events }) => {
-      if (events.some((event) => event.event === 'run_created')) threads.observe(doc);
-    });
-    cleanups.push(async () => {
-      unobserve();
-    });
     await threads.load(runtime.store);
 
     const identity = new IdentityCheck({ teamId: config.slack.teamId ?? installation.teamId, appId: credentials.appId });

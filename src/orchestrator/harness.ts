@@ -550,16 +550,18 @@ export class Harness {
     const runningRoots: string[] = [];
     const queuedRoots: { runId: string; createdAt: number }[] = [];
     const direct: string[] = [];
+    const docs: RunDoc[] = [];
     for (const entry of entries) {
       const doc = await this.deps.store.get(entry.runId);
       if (!doc) continue;
+      docs.push(doc);
       if (doc.run.parentRunId !== null) direct.push(entry.runId);
       else if (doc.run.status === 'running') {
         runningRoots.push(entry.runId);
         direct.push(entry.runId);
       } else queuedRoots.push({ runId: entry.runId, createdAt: doc.run.createdAt });
     }
-    await this.backfillDecisionAudit(direct.length + queuedRoots.length === 0 ? [] : await this.docsOf(ids));
+    await this.backfillDecisionAudit(docs);
     queuedRoots.sort((a, b) => a.createdAt - b.createdAt || (a.runId < b.runId ? -1 : 1));
     this.pool.restore(runningRoots, queuedRoots.map((q) => q.runId));
     for (const runId of direct) {
@@ -631,15 +633,6 @@ export class Harness {
     });
     if (verdict.decision === 'deny') throw new UsageError(`edited arguments are denied by policy: ${verdict.reason}`);
     return validation.args;
-  }
-
-  private async docsOf(runIds: readonly string[]): Promise<RunDoc[]> {
-    const docs: RunDoc[] = [];
-    for (const runId of runIds) {
-      const doc = await this.deps.store.get(runId);
-      if (doc) docs.push(doc);
-    }
-    return docs;
   }
 
   /**

@@ -183,6 +183,11 @@ export class InvariantError extends BotError {
 }
 
 /** Normalises any thrown value into a {@link BotError} without losing the original as `cause`. */
+/** The `code` of a Node.js system error (`ENOENT`, `EEXIST`, …), or undefined for anything else. */
+export function errnoOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}
+
 export function asBotError(error: unknown): BotError {
   if (error instanceof BotError) return error;
   if (error instanceof Error) return new BotError(ErrorCode.Unknown, error.message, { cause: error });

@@ -5,11 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, NotFoundError } from './errors.ts';
 
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$/;
+/** The shape of a run id (also sent to MCP clients as the JSON Schema `pattern`). */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$/;
 
 /** True when `value` is a syntactically valid run id. */
 export function isValidRunId(value: string): boolean {
-  return RUN_ID.test(value);
+  return RUN_ID_PATTERN.test(value);
 }
 
 /**

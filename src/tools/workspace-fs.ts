@@ -18,7 +18,7 @@ import { lstat, mkdir, open, readFile, readdir, realpath, rename, rm, stat, writ
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PathReason, checkRelativePath } from '../policy/path-rules.ts';
 import { sha256Hex } from '../shared/canonical-json.ts';
-import { ToolError } from '../shared/errors.ts';
+import { ToolError, errnoOf } from '../shared/errors.ts';
 
 /** Files larger than this are skipped by `search`. */
 export const SEARCH_MAX_FILE_BYTES = 1024 * 1024;
@@ -101,7 +101,7 @@ export class WorkspaceFs {
     try {
       real = await realpath(absolute);
     } catch (error) {
-      if (errno(error) === 'ENOENT' || errno(error) === 'ENOTDIR') throw refuse(PathReason.notFound(rel));
+      if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') throw refuse(PathReason.notFound(rel));
       throw ioError(`cannot resolve ${JSON.stringify(lexical.normalized)}`, error);
     }
     if (!isInside(realRoot, real)) throw refuse(PathReason.escapesRoot(rel));
@@ -253,7 +253,7 @@ export class WorkspaceFs {
       try {
         await mkdir(current);
       } catch (error) {
-        if (errno(error) !== 'EEXIST') throw ioError(`cannot create folder ${JSON.stringify(shown)}`, error);
+        if (errnoOf(error) !== 'EEXIST') throw ioError(`cannot create folder ${JSON.stringify(shown)}`, error);
       }
     }
   }
@@ -279,7 +279,7 @@ export class WorkspaceFs {
       try {
         info = await lstat(current);
       } catch (error) {
-        if (errno(error) === 'ENOENT') break;
+        if (errnoOf(error) === 'ENOENT') break;
         throw ioError(`cannot inspect ${JSON.stringify(shown)}`, error);
       }
       if (info.isSymbolicLink()) throw refuse(PathReason.symlink(rel, shown));
@@ -350,7 +350,7 @@ async function readIfFile(path: string): Promise<Buffer | null> {
   try {
     return await readFile(path);
   } catch (error) {
-    if (errno(error) === 'ENOENT' || errno(error) === 'ENOTDIR') return null;
+    if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') return null;
     throw ioError('cannot read the existing file', error);
   }
 }
@@ -368,10 +368,6 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function errno(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | null)?.code;
-}
-
 function refuse(reason: string): ToolError {
   return new ToolError(reason, { retryable: false });
 }
@@ -379,6 +375,6 @@ function refuse(reason: string): ToolError {
 const TRANSIENT = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'EINTR']);
 
 function ioError(what: string, error: unknown): ToolError {
-  const code = errno(error) ?? 'unknown error';
+  const code = errnoOf(error) ?? 'unknown error';
   return new ToolError(`${what}: ${code}`, { cause: error, retryable: TRANSIENT.has(code) });
 }

@@ -19,6 +19,8 @@ import { BudgetExceededError, ErrorCode, InvalidStateError, NotFoundError, Usage
 import type { ErrorInfo, RunDoc, RunState, RunStatus, TraceEvent } from '../../store/run-schema.ts';
 import { isTerminal, loadChildren, loadSubtree, outcomeText, pendingGate, preview, runTokens } from './tree.ts';
 import { handoffPurpose, stageOf } from './stages.ts';
+import { KeyedQueue } from '../../shared/keyed-queue.ts';
+import { humanWaitKey, waitForRun } from './wait-for-run.ts';
 
 /** Limits from config `agents:` (see `AgentsConfig`). */
 export interface SubagentLimits {
@@ -124,7 +126,7 @@ export class SubagentManager {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly drives = new Map<string, Promise<unknown>>();
   /** Per-parent chain so concurrent drafts see each other when counting children. */
-  private readonly draftLocks = new Map<string, Promise<unknown>>();
+  private readonly draftLocks = new KeyedQueue();
   /** Gates / attention already reported to a waiting parent: `parent child` → keys. */
   private readonly reported = new Map<string, Set<string>>();
 
@@ -143,20 +145,7 @@ export class SubagentManager {
    * (unknown role, empty or oversized task), BudgetExceededError (a limit; nothing is created).
    */
   draft(input: DraftInput): Promise<DraftResult> {
-    const previous = this.draftLocks.get(input.parentRunId) ?? Promise.resolve();
-    const next = previous.then(
-      () => this.draftLocked(input),
-      () => this.draftLocked(input),
-    );
-    const tail = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.draftLocks.set(input.parentRunId, tail);
-    void tail.then(() => {
-      if (this.draftLocks.get(input.parentRunId) === tail) this.draftLocks.delete(input.parentRunId);
-    });
-    return next;
+    return this.draftLocks.run(input.parentRunId, () => this.draftLocked(input));
   }
 
   private async draftLocked(input: DraftInput): Promise<DraftResult> {
@@ -261,7 +250,7 @@ export class SubagentManager {
     };
 
     let doc: RunDoc | null = initial;
-    if (!ready(initial.run)) doc = input.timeoutMs <= 0 ? null : await this.waitFor(input, ready);
+    if (!ready(initial.run)) doc = input.timeoutMs <= 0 ? null : await waitForRun(this.harness, this.harness.deps.clock, input.childRunId, ready, input.timeoutMs, input.signal);
     doc ??= await this.harness.getRun(input.childRunId);
     const run = doc.run;
     const timedOut = !ready(run);
@@ -291,42 +280,6 @@ export class SubagentManager {
   }
 
   /** Resolves with the child's doc once `ready`, or null on timeout; rejects on abort. */
-  private waitFor(input: AwaitInput, ready: (run: RunState) => boolean): Promise<RunDoc | null> {
-    const { clock } = this.harness.deps;
-    return new Promise<RunDoc | null>((resolve, reject) => {
-      let settled = false;
-      const timer = new AbortController();
-      const settle = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        unsubscribe();
-        timer.abort();
-        input.signal?.removeEventListener('abort', onAbort);
-        fn();
-      };
-      const onAbort = (): void => settle(() => reject(input.signal?.reason));
-      const unsubscribe = this.harness.onCommit(({ doc }) => {
-        if (doc.run.runId === input.childRunId && ready(doc.run)) settle(() => resolve(doc));
-      });
-      if (input.signal?.aborted) {
-        onAbort();
-        return;
-      }
-      input.signal?.addEventListener('abort', onAbort, { once: true });
-      clock.sleep(input.timeoutMs, timer.signal).then(
-        () => settle(() => resolve(null)),
-        () => undefined,
-      );
-      // A commit may have landed between the first read and the subscription: look once more.
-      this.harness.getRun(input.childRunId).then(
-        (doc) => {
-          if (ready(doc.run)) settle(() => resolve(doc));
-        },
-        (error: unknown) => settle(() => reject(error)),
-      );
-    });
-  }
-
   /**
    * Stops a sub-agent and everything below it: `run_cancelled` on each (the harness cascades and
    * aborts their drives), `subagent_killed` on each parent, and — once the drives this manager
@@ -475,11 +428,6 @@ function hasFinished(parent: RunDoc, childRunId: string): boolean {
 }
 
 /** A key naming what the run waits on a human for, or null when it does not wait for one. */
-function humanWaitKey(run: RunState): string | null {
-  if (run.status === 'waiting_approval') return `gate:${pendingGate(run)?.gateId ?? 'none'}`;
-  if (run.status === 'needs_attention') return `attention:${run.attention?.stepId ?? 'none'}`;
-  return null;
-}
 
 function describeChild(run: RunState, timedOut: boolean): AwaitResult {
   const out: AwaitResult = { childRunId: run.runId, role: run.role, status: run.status, timedOut };

@@ -51,7 +51,7 @@ export async function loadSubtree(store: Pick<RunStore, 'get'>, rootId: string):
 }
 
 /** The direct children of `run` that exist in the store, in drafting order. */
-export async function loadChildren(store: RunStore, run: RunState): Promise<RunDoc[]> {
+export async function loadChildren(store: Pick<RunStore, 'get'>, run: RunState): Promise<RunDoc[]> {
   const out: RunDoc[] = [];
   for (const childId of run.children) {
     const child = await store.get(childId);
@@ -101,4 +101,38 @@ export function buildTaskContext(
     truncated,
     budget_chars: budget,
   };
+}
+
+/**
+ * One sub-agent as `list_agents` shows it, `depth` counted from `base` (the run asking).
+ * `pending` renders the sub-agent's pending gate when it waits for approval.
+ */
+export function agentSummary(run: RunState, base: RunState, pending: (gate: Gate) => Record<string, unknown>): Record<string, unknown> {
+  const gate = pendingGate(run);
+  return {
+    agent_id: run.runId,
+    parent_id: run.parentRunId,
+    role: run.role,
+    status: run.status,
+    depth: run.depth - base.depth,
+    task: preview(run.task, 160),
+    tokens: runTokens(run),
+    ...(gate && run.status === 'waiting_approval' ? { pending_approval: pending(gate) } : {}),
+    ...(isTerminal(run.status) ? { result_preview: preview(outcomeText(run), 200) } : {}),
+  };
+}
+
+/** One run of a tree as `list_tasks` shows it. */
+export function taskSummary(run: RunState): Record<string, unknown> {
+  return { task_id: run.runId, parent_id: run.parentRunId, role: run.role, status: run.status, depth: run.depth, task: preview(run.task, 200) };
+}
+
+/**
+ * The `get_task_context` answer for `me`: its root's request, its own task and its finished
+ * sub-agents' results within `budget` characters (see {@link buildTaskContext}).
+ */
+export async function loadTaskContext(store: Pick<RunStore, 'get'>, me: RunState, budget: number, selfKey: 'agent_id' | 'run_id'): Promise<Record<string, unknown>> {
+  const root = me.rootRunId === me.runId ? me : ((await store.get(me.rootRunId))?.run ?? me);
+  const finished = (await loadChildren(store, me)).filter((child) => isTerminal(child.run.status)).map((child) => child.run);
+  return buildTaskContext(root, me, finished, budget, selfKey);
 }

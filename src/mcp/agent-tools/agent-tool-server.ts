@@ -17,7 +17,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { SubagentManager, AwaitResult } from '../../agents/subagents/subagent-manager.ts';
-import { buildTaskContext, isTerminal, loadChildren, loadSubtree, outcomeText, pendingGate, preview, runTokens } from '../../agents/subagents/tree.ts';
+import { agentSummary, loadSubtree, loadTaskContext, taskSummary } from '../../agents/subagents/tree.ts';
 import type { Harness } from '../../orchestrator/harness.ts';
 import { asBotError } from '../../shared/errors.ts';
 import type { RunDoc } from '../../store/run-schema.ts';
@@ -133,49 +133,19 @@ function buildHandlers(options: AgentToolServerOptions): Record<AgentToolName, T
     async list_agents() {
       const me = await self();
       const tree = (await loadSubtree(store, runId)).slice(1);
-      return {
-        agent_id: runId,
-        agents: tree.map(({ run }) => {
-          const gate = pendingGate(run);
-          return {
-            agent_id: run.runId,
-            parent_id: run.parentRunId,
-            role: run.role,
-            status: run.status,
-            depth: run.depth - me.run.depth,
-            task: preview(run.task, 160),
-            tokens: runTokens(run),
-            ...(gate && run.status === 'waiting_approval' ? { pending_approval: { gate_id: gate.gateId, tool: gate.tool } } : {}),
-            ...(isTerminal(run.status) ? { result_preview: preview(outcomeText(run), 200) } : {}),
-          };
-        }),
-      };
+      return { agent_id: runId, agents: tree.map(({ run }) => agentSummary(run, me.run, (gate) => ({ gate_id: gate.gateId, tool: gate.tool }))) };
     },
 
     async list_tasks() {
       const me = await self();
       const tree = await loadSubtree(store, me.run.rootRunId);
-      return {
-        root_id: me.run.rootRunId,
-        tasks: tree.map(({ run }) => ({
-          task_id: run.runId,
-          parent_id: run.parentRunId,
-          role: run.role,
-          status: run.status,
-          depth: run.depth,
-          task: preview(run.task, 200),
-          ...(run.runId === runId ? { you: true } : {}),
-        })),
-      };
+      return { root_id: me.run.rootRunId, tasks: tree.map(({ run }) => ({ ...taskSummary(run), ...(run.runId === runId ? { you: true } : {}) })) };
     },
 
     async get_task_context(args) {
       const me = await self();
       const requested = typeof args['max_chars'] === 'number' ? args['max_chars'] : contextChars;
-      const budget = Math.min(requested, contextChars);
-      const root = me.run.rootRunId === runId ? me : await harness.getRun(me.run.rootRunId);
-      const finished = (await loadChildren(store, me.run)).filter((c) => isTerminal(c.run.status));
-      return buildTaskContext(root.run, me.run, finished.map((d) => d.run), budget, 'agent_id');
+      return loadTaskContext(store, me.run, Math.min(requested, contextChars), 'agent_id');
     },
 
     async draft_agent(args) {

@@ -34,6 +34,8 @@ export interface SkippedTool {
   server: string;
   original: string;
   reason: string;
+  /** True when the operator's allow/deny lists left it out (a choice, not a problem). */
+  filtered: boolean;
 }
 
 /** `mcp:<server>`: the `source` of an external tool. */
@@ -51,7 +53,7 @@ export function adaptExternalTools(connection: ExternalServerConnection, listed:
   const skipped: SkippedTool[] = [];
   const offered = listed.filter((tool) => {
     const reason = filterReason(config, tool.name);
-    if (reason !== null) skipped.push({ server: config.name, original: tool.name, reason });
+    if (reason !== null) skipped.push({ server: config.name, original: tool.name, reason, filtered: true });
     return reason === null;
   });
   const names = namespaceTools(config.name, offered.map((t) => t.name));
@@ -63,7 +65,7 @@ export function adaptExternalTools(connection: ExternalServerConnection, listed:
       tools.push(adaptOne(connection, tool, name));
     } catch (error) {
       if (!(error instanceof UnusableSchemaError)) throw error;
-      skipped.push({ server: config.name, original: tool.name, reason: error.message });
+      skipped.push({ server: config.name, original: tool.name, reason: error.message, filtered: false });
     }
   }
   return { tools, skipped };

@@ -40,7 +40,7 @@ export async function inspectExternalMcp(
     for (const server of servers) {
       if (server.state !== 'connected') problems.push(`MCP server "${server.server}" (${server.transport}) is unreachable: ${server.lastError ?? 'unknown error'}`);
       for (const skip of server.skipped) {
-        if (!skip.reason.startsWith('denied') && !skip.reason.startsWith('not in')) problems.push(`MCP server "${server.server}": tool ${skip.original} is not offered: ${skip.reason}`);
+        if (!skip.filtered) problems.push(`MCP server "${server.server}": tool ${skip.original} is not offered: ${skip.reason}`);
       }
     }
     const configured = servers.map((s) => s.server);

@@ -92,6 +92,8 @@ function register(server: McpServer, name: ExternalToolName, handler: ToolHandle
  * @throws ToolError `tool_timeout` naming the tool and the limit.
  */
 async function withTimeout<T>(tool: string, ms: number, outer: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  // A request cancelled before this point never fires 'abort' again.
+  if (outer.aborted) throw outer.reason;
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(outer.reason);
   outer.addEventListener('abort', onAbort, { once: true });

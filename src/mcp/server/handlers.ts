@@ -10,13 +10,14 @@
  * never reaches this module.
  */
 import type { SubagentManager } from '../../agents/subagents/subagent-manager.ts';
-import { buildTaskContext, loadSubtree, outcomeText, preview } from '../../agents/subagents/tree.ts';
+import { agentSummary, isTerminal, loadSubtree, loadTaskContext, pendingGate, preview, taskSummary } from '../../agents/subagents/tree.ts';
 import type { Harness } from '../../orchestrator/harness.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { ErrorCode, InvalidStateError, NotFoundError } from '../../shared/errors.ts';
 import type { RunListFilter } from '../../store/port.ts';
-import { type Gate, type RunDoc, type RunIndexEntry, type RunState, TERMINAL_STATUSES } from '../../store/run-schema.ts';
+import { type Gate, type RunDoc, type RunIndexEntry, type RunState } from '../../store/run-schema.ts';
 import type { ExternalToolName } from './tool-specs.ts';
+import { humanWaitKey, waitForRun } from '../../agents/subagents/wait-for-run.ts';
 
 /** Read access to runs (the bot's store, or the CLI's lock-free reader). */
 export interface RunReadPort {
@@ -106,50 +107,19 @@ export function buildExternalHandlers(deps: ExternalToolDeps, caller: CallerIden
     async list_agents(args) {
       const me = await load(String(args['run_id']));
       const tree = (await loadSubtree(store, me.run.runId)).slice(1);
-      return {
-        run_id: me.run.runId,
-        agents: tree.map(({ run }) => ({
-          agent_id: run.runId,
-          parent_id: run.parentRunId,
-          role: run.role,
-          status: run.status,
-          depth: run.depth - me.run.depth,
-          task: preview(run.task, 160),
-          tokens: run.usage.inputTokens + run.usage.outputTokens,
-          ...pendingApprovalField(run),
-          ...(isTerminal(run) ? { result_preview: preview(outcomeText(run), 200) } : {}),
-        })),
-      };
+      return { run_id: me.run.runId, agents: tree.map(({ run }) => agentSummary(run, me.run, describeGate)) };
     },
 
     async list_tasks(args) {
       const me = await load(String(args['run_id']));
       const tree = await loadSubtree(store, me.run.rootRunId);
-      return {
-        root_id: me.run.rootRunId,
-        tasks: tree.map(({ run }) => ({
-          task_id: run.runId,
-          parent_id: run.parentRunId,
-          role: run.role,
-          status: run.status,
-          depth: run.depth,
-          task: preview(run.task, 200),
-          ...(run.runId === me.run.runId ? { named: true } : {}),
-        })),
-      };
+      return { root_id: me.run.rootRunId, tasks: tree.map(({ run }) => ({ ...taskSummary(run), ...(run.runId === me.run.runId ? { named: true } : {}) })) };
     },
 
     async get_task_context(args) {
       const me = await load(String(args['run_id']));
       const requested = typeof args['max_chars'] === 'number' ? args['max_chars'] : deps.contextChars;
-      const budget = Math.min(requested, deps.contextChars);
-      const root = me.run.rootRunId === me.run.runId ? me : await load(me.run.rootRunId);
-      const finished: RunDoc[] = [];
-      for (const childId of me.run.children) {
-        const child = await store.get(childId);
-        if (child && isTerminal(child.run)) finished.push(child);
-      }
-      return buildTaskContext(root.run, me.run, finished.map((d) => d.run), budget, 'run_id');
+      return loadTaskContext(store, me.run, Math.min(requested, deps.contextChars), 'run_id');
     },
 
     async list_runs(args) {
@@ -212,25 +182,25 @@ export function buildExternalHandlers(deps: ExternalToolDeps, caller: CallerIden
       const seconds = Math.min(typeof args['timeout_seconds'] === 'number' ? args['timeout_seconds'] : 60, deps.maxAwaitSeconds);
       const reported = deps.awaitMemory.seen(caller.name, runId);
       const ready = (run: RunState): boolean => {
-        if (isTerminal(run)) return true;
+        if (isTerminal(run.status)) return true;
         const key = humanWaitKey(run);
         return key !== null && !reported.has(key);
       };
       const initial = await load(runId);
       let doc = initial;
-      if (!ready(initial.run) && seconds > 0) doc = (await waitFor(harness, deps.clock, runId, ready, seconds * 1000, signal)) ?? (await load(runId));
+      if (!ready(initial.run) && seconds > 0) doc = (await waitForRun(harness, deps.clock, runId, ready, seconds * 1000, signal)) ?? (await load(runId));
       const run = doc.run;
       const timedOut = !ready(run);
       const key = humanWaitKey(run);
       if (key !== null) reported.add(key);
-      if (isTerminal(run)) deps.awaitMemory.forget(caller.name, runId);
+      if (isTerminal(run.status)) deps.awaitMemory.forget(caller.name, runId);
       return {
         agent_id: run.runId,
         role: run.role,
         status: run.status,
         timed_out: timedOut,
         ...(run.status === 'completed' ? { result: run.result ?? '' } : {}),
-        ...(run.error !== null && isTerminal(run) ? { error: { code: run.error.code, message: run.error.message } } : {}),
+        ...(run.error !== null && isTerminal(run.status) ? { error: { code: run.error.code, message: run.error.message } } : {}),
         ...pendingApprovalField(run),
         ...(run.status === 'needs_attention' && run.attention ? { attention: run.attention.reason } : {}),
       };
@@ -246,53 +216,8 @@ export function buildExternalHandlers(deps: ExternalToolDeps, caller: CallerIden
 }
 
 /** Resolves with the run once `ready`, or null after `timeoutMs`; rejects when `signal` aborts. */
-function waitFor(harness: Harness, clock: Clock, runId: string, ready: (run: RunState) => boolean, timeoutMs: number, signal: AbortSignal): Promise<RunDoc | null> {
-  return new Promise<RunDoc | null>((resolve, reject) => {
-    let settled = false;
-    const timer = new AbortController();
-    const settle = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      unsubscribe();
-      timer.abort();
-      signal.removeEventListener('abort', onAbort);
-      fn();
-    };
-    const onAbort = (): void => settle(() => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')));
-    const unsubscribe = harness.onCommit(({ doc }) => {
-      if (doc.run.runId === runId && ready(doc.run)) settle(() => resolve(doc));
-    });
-    if (signal.aborted) {
-      onAbort();
-      return;
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-    clock.sleep(timeoutMs, timer.signal).then(
-      () => settle(() => resolve(null)),
-      () => undefined,
-    );
-    // A commit may have landed between the first read and the subscription.
-    harness.deps.store.get(runId).then(
-      (doc) => {
-        if (doc && ready(doc.run)) settle(() => resolve(doc));
-      },
-      (error: unknown) => settle(() => reject(error instanceof Error ? error : new Error(String(error)))),
-    );
-  });
-}
-
-function isTerminal(run: RunState): boolean {
-  return TERMINAL_STATUSES.includes(run.status);
-}
-
-function humanWaitKey(run: RunState): string | null {
-  if (run.status === 'waiting_approval') return `gate:${run.gates.find((g) => g.status === 'pending')?.gateId ?? 'none'}`;
-  if (run.status === 'needs_attention') return `attention:${run.attention?.stepId ?? 'none'}`;
-  return null;
-}
-
 function pendingApprovalField(run: RunState): Record<string, unknown> {
-  const gate = run.gates.find((g) => g.status === 'pending');
+  const gate = pendingGate(run);
   return gate && run.status === 'waiting_approval' ? { pending_approval: describeGate(gate) } : {};
 }
 

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { RunStatus } from '../../store/run-schema.ts';
+import { RUN_ID_PATTERN } from '../../shared/ids.ts';
 
 /** The HTTP endpoint's path. */
 export const MCP_HTTP_PATH = '/mcp';
@@ -32,7 +33,7 @@ export function toolsFor(level: McpAccessLevel): readonly ExternalToolName[] {
 /** Run ids as everywhere else (`src/shared/ids.ts`): checked before any store access. */
 const RunId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$/, 'expected a run id: 1-80 letters, digits, "_" or "-"')
+  .regex(RUN_ID_PATTERN, 'expected a run id: 1-80 letters, digits, "_" or "-"')
   .describe('a run id, as shown by list_runs, the CLI and the Slack thread');
 
 /** Strict input schemas: unknown keys, wrong types and out-of-range values are `isError` results. */

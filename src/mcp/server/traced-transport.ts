@@ -11,6 +11,7 @@
  */
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { isValidRunId } from '../../shared/ids.ts';
 
 /** One finished tool call. */
 export interface McpCallRecord {
@@ -24,7 +25,6 @@ export interface McpCallRecord {
   ms: number;
 }
 
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$/;
 const MAX_IN_FLIGHT = 1000;
 
 /** A transport decorator reporting each `tools/call` to `onCall` when its answer is sent. */
@@ -96,7 +96,7 @@ export class TracedTransport implements Transport {
     const named = args['run_id'] ?? args['agent_id'];
     this.pending.set(message.id, {
       tool: typeof params.name === 'string' ? params.name.slice(0, 80) : '(none)',
-      runId: typeof named === 'string' && RUN_ID.test(named) ? named : null,
+      runId: typeof named === 'string' && isValidRunId(named) ? named : null,
       at: this.now(),
     });
   }

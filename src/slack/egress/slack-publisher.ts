@@ -69,20 +69,6 @@ export function subagentPostKey(runId: string): string {
   return `subagent:${runId}`;
 }
 
-/**
- * The pool's queue, when the harness has one (issue C): positions of runs waiting for a slot of the
- * global cap, and a feed of the runs whose position changed.
- */
-interface QueueView {
-  queuePosition(runId: string): { position: number; of: number } | null;
-  onQueueChange(listener: (runIds: readonly string[]) => void): () => void;
-}
-
-function queueViewOf(harness: Harness): QueueView | null {
-  const candidate = harness as Partial<QueueView>;
-  return typeof candidate.queuePosition === 'function' && typeof candidate.onQueueChange === 'function' ? (harness as unknown as QueueView) : null;
-}
-
 /** Where a run's messages go. */
 export interface SlackThread {
   teamId: string;
@@ -223,7 +209,6 @@ export class SlackPublisher {
   private readonly lanes = new Map<string, Lane>();
   /** Root run id → its thread, for sub-agent runs (whose own origin names no thread). */
   private readonly rootThreads = new Map<string, SlackThread | null>();
-  private readonly queue: QueueView | null;
   private unsubscribeQueue: (() => void) | null = null;
   private readonly permalinks = new Map<string, string>();
   private readonly homeWanted = new Map<string, Promise<void>>();
@@ -244,7 +229,6 @@ export class SlackPublisher {
     this.reconcileWindowMs = options.reconcileWindowMs ?? 60 * 60 * 1000;
     this.homeRefresh = options.appHome?.refreshOnChange ?? false;
     this.subagentPostDelayMs = options.subagentPostDelayMs ?? DEFAULT_SUBAGENT_POST_DELAY_MS;
-    this.queue = queueViewOf(options.harness);
   }
 
   /** Subscribes to the harness's commits (and its pool's queue changes). Idempotent. */
@@ -253,13 +237,12 @@ export class SlackPublisher {
     this.stopped = false;
     this.unsubscribe = this.harness.onCommit(this.handleCommit);
     // A queued task's status shows its position; every move in the line re-renders it (coalesced).
-    this.unsubscribeQueue =
-      this.queue?.onQueueChange((runIds) => {
-        for (const runId of runIds) {
-          const lane = this.lanes.get(runId);
-          if (lane !== undefined && !lane.child) this.markStatusDirty(lane);
-        }
-      }) ?? null;
+    this.unsubscribeQueue = this.harness.onQueueChange((runIds) => {
+      for (const runId of runIds) {
+        const lane = this.lanes.get(runId);
+        if (lane !== undefined && !lane.child) this.markStatusDirty(lane);
+      }
+    });
   }
 
   /**
@@ -382,7 +365,7 @@ export class SlackPublisher {
       if (existing === undefined) {
         await this.post(lane, { key, kind, cardOf: null, message, fallbackText: message.text, search: false });
       } else {
-        await this.update(existing, message, message.text);
+        await this.port.updateMessage({ channel: existing.channel, ts: existing.ts, text: message.text, blocks: message.blocks });
       }
     });
   }
@@ -896,7 +879,7 @@ export class SlackPublisher {
       const key = lane.child ? subagentPostKey(lane.runId) : 'status';
       const message = lane.child
         ? renderSubagentStatus(doc, this.clock.now(), { canKill: true })
-        : renderRunStatus(doc, this.clock.now(), { children: await this.children(doc), queue: this.queue?.queuePosition(lane.runId) ?? null });
+        : renderRunStatus(doc, this.clock.now(), { children: await this.children(doc), queue: this.harness.queuePosition(lane.runId) });
       const existing = lane.posts.get(key);
       if (existing === undefined) {
         const outcome = await this.post(lane, { key, kind: lane.child ? 'subagent' : 'status', cardOf: null, message, fallbackText: message.text, search: status.search });

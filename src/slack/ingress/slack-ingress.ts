@@ -128,8 +128,10 @@ export class SlackIngress {
       flush: (channel, threadTs, pending) => this.flushFollowUps(channel, threadTs, pending),
       notifyWaiting: (channel, threadTs, run, waiting) => this.notifyWaiting(channel, threadTs, run, waiting),
     });
-    // A thread's waiting follow-ups go when its run ends (terminal commits of top-level Slack runs).
-    this.unsubscribe = deps.harness.onCommit(({ doc }) => {
+    // The thread index learns every new run (whoever created it); a thread's waiting follow-ups go
+    // when its run ends (terminal commits of top-level Slack runs).
+    this.unsubscribe = deps.harness.onCommit(({ doc, events }) => {
+      if (events.some((event) => event.event === 'run_created')) deps.threads.observe(doc);
       const run = doc.run;
       if (run.parentRunId !== null || run.origin.kind !== 'slack' || !TERMINAL_STATUSES.includes(run.status)) return;
       this.queue.runEnded(run.origin.channel, run.origin.threadTs);
@@ -337,7 +339,6 @@ export class SlackIngress {
   /** Creates the run durably (id from the event id), then drives it in the background. */
   private async startTask(message: IncomingMessage, text: string, threadTs: string, role?: string, previousRunId?: string): Promise<void> {
     const runId = runIdFromExternal('ev', message.eventId);
-    let doc: RunDoc;
     try {
       const input = {
         task: text,
@@ -346,7 +347,9 @@ export class SlackIngress {
         origin: { kind: 'slack' as const, teamId: message.teamId ?? this.deps.identity.teamId, channel: message.channel, threadTs, eventId: message.eventId },
         runId,
       };
-      doc = previousRunId === undefined ? await this.deps.harness.createRun(input) : await this.deps.harness.createFollowUp({ ...input, previousRunId });
+      // The commit listener above records the new run in the thread index.
+      if (previousRunId === undefined) await this.deps.harness.createRun(input);
+      else await this.deps.harness.createFollowUp({ ...input, previousRunId });
     } catch (error) {
       if (error instanceof InvalidStateError) {
         // The durable dedupe: this event's run exists already (a redelivery, or two handlers).
@@ -366,7 +369,6 @@ export class SlackIngress {
       return;
     }
     this.events.add(message.eventId);
-    this.deps.threads.observe(doc);
     this.deps.logger.info({ runId, eventId: message.eventId, channel: message.channel, retryNum: message.retryNum }, 'run created from Slack');
     this.drive(runId);
   }

@@ -10,7 +10,7 @@
 // quotes, preformatted; text styles, links, user/channel mentions, emoji), markdown, and input
 // blocks with plain_text_input (modals). Anything else renders as a visible "unsupported" note.
 
-import { EMOJI, decodeEntities, formatSlackDate, parseMrkdwn } from './mrkdwn.js';
+import { decodeEntities, emojiFor, formatSlackDate, parseMrkdwn } from './mrkdwn.js';
 
 /**
  * Creates an element. `props` keys: `class`, `text` (textContent), `dataset` (object), `attrs`
@@ -111,7 +111,7 @@ export function renderTextObject(obj, ctx = {}) {
   if (obj === null || typeof obj !== 'object') return document.createTextNode('');
   if (obj.type === 'mrkdwn') return renderMrkdwn(obj.text ?? '', ctx);
   let text = decodeEntities(String(obj.text ?? ''));
-  if (obj.emoji !== false) text = text.replace(/:([a-z0-9_+'-]+):/g, (all, name) => (Object.prototype.hasOwnProperty.call(EMOJI, name) ? EMOJI[name] : all));
+  if (obj.emoji !== false) text = text.replace(/:([a-z0-9_+'-]+):/g, (all, name) => emojiFor(name) ?? all);
   return document.createTextNode(text);
 }
 
@@ -133,7 +133,7 @@ function richInline(elements, ctx) {
         node = mention('channel', el.channel_id, null, ctx);
         break;
       case 'emoji':
-        node = h('span', { class: 'emoji', text: el.unicode ? String.fromCodePoint(...el.unicode.split('-').map((p) => parseInt(p, 16))) : (EMOJI[el.name] ?? `:${el.name}:`) });
+        node = h('span', { class: 'emoji', text: el.unicode ? String.fromCodePoint(...el.unicode.split('-').map((p) => parseInt(p, 16))) : (emojiFor(el.name) ?? `:${el.name}:`) });
         break;
       default:
         node = document.createTextNode('');

@@ -68,6 +68,12 @@ export const EMOJI = Object.freeze({
   information_source: '\u2139\uFE0F',
 });
 
+/** The emoji for a short name (`tada`), or null; only the table's own names count. */
+export function emojiFor(name) {
+  return Object.prototype.hasOwnProperty.call(EMOJI, name) ? EMOJI[name] : null;
+}
+
+
 /** Decodes the entities Slack requires apps to escape; everything else is left as typed. */
 export function decodeEntities(text) {
   return text.replace(/&(amp|lt|gt);/g, (_, name) => (name === 'amp' ? '&' : name === 'lt' ? '<' : '>'));
@@ -135,7 +141,7 @@ export function parseInline(text) {
         out.push({ t: 'code', v: decodeEntities(inner) });
         break;
       case 'emoji': {
-        const v = Object.prototype.hasOwnProperty.call(EMOJI, inner) ? EMOJI[inner] : null;
+        const v = emojiFor(inner);
         if (v === null) pushText(out, match[0]);
         else out.push({ t: 'emoji', name: inner, v });
         break;

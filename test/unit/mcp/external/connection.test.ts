@@ -120,8 +120,8 @@ describe('external MCP tools in the registry', () => {
     expect(registry.list().map((t) => t.name)).toEqual(['fake__peek', 'fake__work']);
     expect(registry.get('fake__work')).toMatchObject({ category: 'filesystem_write', risk: 'write' });
     expect(external.reports()[0]?.skipped).toEqual([
-      { server: 'fake', original: 'zap', reason: 'denied by tools.deny' },
-      { server: 'fake', original: 'weird.name', reason: 'not in tools.allow' },
+      { server: 'fake', original: 'zap', reason: 'denied by tools.deny', filtered: true },
+      { server: 'fake', original: 'weird.name', reason: 'not in tools.allow', filtered: true },
     ]);
   });
 
