@@ -81,6 +81,14 @@ const EMPTY_READER: RunReader = {
 };
 
 /**
+ * The store opened read-only (no lock, nothing created), or an empty reader when the data
+ * directory does not exist yet. The caller closes it.
+ */
+export async function openRunReader(config: Pick<HarnessConfig, 'dataDir'>): Promise<RunReader> {
+  return existsSync(config.dataDir) ? await LowdbRunStore.open({ dataDir: config.dataDir, lock: false }) : EMPTY_READER;
+}
+
+/**
  * Opens the store read-only (or an empty view when the data directory is missing) and runs `fn`.
  * @throws ConfigError for a bad configuration; whatever `fn` throws.
  */
@@ -88,7 +96,7 @@ export async function withReadContext<T>(ctx: CliContext, fn: (read: ReadContext
   const config = loadCliConfig(ctx);
   const catalogs = buildCatalogs(config);
   const dataDirExists = existsSync(config.dataDir);
-  const runs: RunReader = dataDirExists ? await LowdbRunStore.open({ dataDir: config.dataDir, lock: false }) : EMPTY_READER;
+  const runs = await openRunReader(config);
   try {
     return await fn({ config, ...catalogs, runs, dataDirExists });
   } finally {
@@ -140,7 +148,7 @@ export async function applyWrite(ctx: CliContext, ref: RunRef | undefined, build
   const config = loadCliConfig(ctx);
   let runId: string | undefined;
   if (ref !== undefined) {
-    const runs: RunReader = existsSync(config.dataDir) ? await LowdbRunStore.open({ dataDir: config.dataDir, lock: false }) : EMPTY_READER;
+    const runs = await openRunReader(config);
     try {
       runId = (await resolveRun(runs, ref)).run.runId;
     } finally {

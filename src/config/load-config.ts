@@ -267,7 +267,8 @@ export interface McpClientToken {
 
 /** Shortest accepted MCP client token. */
 export const MIN_MCP_TOKEN_LENGTH = 16;
-const MCP_TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
+/** What an MCP client may be called (token names, `harness mcp stdio --client`); traces show it. */
+export const MCP_TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
 
 /**
  * The MCP client tokens from `HARNESS_MCP_TOKENS` (`name:level:token,…`, level `read` or `full`)

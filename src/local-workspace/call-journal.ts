@@ -66,6 +66,12 @@ export class CallJournal {
     this.failures.push({ ts: this.now(), kind, detail: this.redactor(detail) });
   }
 
+  /** Calls `listener` with every call recorded from now on; returns the unsubscribe. */
+  onCall(listener: (entry: JournalEntry) => void): () => void {
+    this.emitter.on('call', listener);
+    return () => this.emitter.off('call', listener);
+  }
+
   /** Calls in arrival order, optionally only one method's. */
   calls(method?: string): JournalEntry[] {
     return method === undefined ? [...this.entries] : this.entries.filter((e) => e.method === method);

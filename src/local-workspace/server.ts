@@ -18,7 +18,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { ConfigError } from '../shared/errors.ts';
-import { createRedactor, type Redactor } from '../shared/redact.ts';
+import { createRedactor } from '../shared/redact.ts';
 import { CallJournal, type JournalEntry, type LoudFailure } from './call-journal.ts';
 import { Dispatcher, type DeliveryRecord } from './delivery.ts';
 import { FaultInjector, type FaultHandle, type FaultSpec } from './fault-injection.ts';
@@ -156,22 +156,6 @@ function appErrorOf(entry: JournalEntry): AppError | undefined {
   };
 }
 
-/** The journal, also reporting refused app calls to the workspace (for the UI). */
-class ObservedJournal extends CallJournal {
-  constructor(
-    redactor: Redactor,
-    now: () => number,
-    private readonly onEntry: (entry: JournalEntry) => void,
-  ) {
-    super(redactor, now);
-  }
-
-  override record(entry: Omit<JournalEntry, 'seq'>): JournalEntry {
-    const stored = super.record(entry);
-    this.onEntry(stored);
-    return stored;
-  }
-}
 const RESERVED = ['/api', '/socket', '/response'];
 
 function checkOptions(options: LocalSlackOptions): void {
@@ -194,7 +178,9 @@ export async function startLocalSlack(options: LocalSlackOptions): Promise<Local
   const now = (): number => clock.now();
   const host = options.host ?? '127.0.0.1';
   const state = new WorkspaceState({ clock });
-  const journal = new ObservedJournal(createRedactor([options.botToken, options.appToken, options.signingSecret]), now, (entry) => {
+  const journal = new CallJournal(createRedactor([options.botToken, options.appToken, options.signingSecret]), now);
+  // Calls Slack would refuse for their content also show in the UI, as Slack's client shows them.
+  journal.onCall((entry) => {
     const appError = appErrorOf(entry);
     if (appError !== undefined) state.reportAppError(appError);
   });

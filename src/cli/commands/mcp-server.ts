@@ -7,24 +7,15 @@
  * - `full`: takes the data-dir lock like any write (it drafts, awaits and kills sub-agents in this
  *   process), so it is refused while the bot runs — use the bot's HTTP endpoint then.
  */
-import { existsSync } from 'node:fs';
-import type { RunReadPort } from '../../mcp/server/handlers.ts';
 import { serveMcpStdio } from '../../mcp/server/stdio.ts';
-import { secretValues } from '../../config/load-config.ts';
+import { MCP_TOKEN_NAME, secretValues } from '../../config/load-config.ts';
 import { systemClock } from '../../shared/clock.ts';
 import { UsageError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { createRedactor } from '../../shared/redact.ts';
-import { LowdbRunStore } from '../../store/lowdb-run-store.ts';
 import { stringOption } from '../args.ts';
 import type { CommandSpec } from '../command.ts';
-import { loadCliConfig, openWritable } from '../context.ts';
-
-const EMPTY_STORE: RunReadPort & { close(): Promise<void> } = {
-  get: async () => undefined,
-  list: async () => [],
-  close: async () => undefined,
-};
+import { loadCliConfig, openRunReader, openWritable } from '../context.ts';
 
 export const mcpCommand: CommandSpec = {
   name: 'mcp',
@@ -40,7 +31,7 @@ export const mcpCommand: CommandSpec = {
     const access = stringOption(values, 'access') ?? 'read';
     if (access !== 'read' && access !== 'full') throw new UsageError(`mcp: --access must be read or full, not ${JSON.stringify(access)}`);
     const client = stringOption(values, 'client') ?? 'stdio';
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/.test(client)) throw new UsageError('mcp: --client must be 1-40 letters, digits, "_", "." or "-"');
+    if (!MCP_TOKEN_NAME.test(client)) throw new UsageError('mcp: --client must be 1-40 letters, digits, "_", "." or "-"');
 
     const config = loadCliConfig(ctx);
     // stderr at the configured level: each tool call's log line is its trace in read-only use.
@@ -50,7 +41,7 @@ export const mcpCommand: CommandSpec = {
       maxAwaitSeconds: config.agents.maxAwaitSeconds,
     };
     if (access === 'read') {
-      const store = existsSync(config.dataDir) ? await LowdbRunStore.open({ dataDir: config.dataDir, lock: false }) : EMPTY_STORE;
+      const store = await openRunReader(config);
       try {
         await serveMcpStdio({ deps: { store, clock: systemClock, ...common }, client, level: 'read', toolTimeoutMs: config.mcp.server.toolTimeoutMs, logger });
       } finally {
