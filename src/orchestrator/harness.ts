@@ -5,7 +5,7 @@
  */
 import { computeArgsHash } from '../approvals/args-hash.ts';
 import { authorizeDecision } from '../approvals/authorize.ts';
-import { decide } from '../policy/engine.ts';
+import { approversFor, decide } from '../policy/engine.ts';
 import type {
   BotError} from '../shared/errors.ts';
 import {
@@ -442,7 +442,7 @@ export class Harness {
       const step = draft.run.steps.find((s) => s.stepId === attention.stepId);
       const gate = draft.run.gates.find((g) => g.gateId === step?.gateId);
       const policy = this.deps.policy.config;
-      const approvers = gate?.approvers ?? (step?.category ? policy.approvers.categories[step.category] : undefined) ?? policy.approvers.default;
+      const approvers = gate?.approvers ?? approversFor(policy, step?.tool ?? '', step?.category ?? '');
       const fourEyes = gate?.fourEyes ?? policy.fourEyes;
       const denied =
         fourEyes && actor.userId === draft.run.requestedBy.userId

@@ -114,7 +114,7 @@ export function decide(policy: CompiledPolicy, call: PolicyCall): PolicyDecision
   }
   if (decision === 'allow') return verdict('allow', rule, reason);
 
-  const approvers = [...(toolPolicy?.approvers ?? own(config.approvers.categories, category) ?? config.approvers.default)];
+  const approvers = approversFor(config, tool, category);
   if (approvers.length === 0) {
     // A gate nobody may decide would wait forever: refuse now and say why.
     return verdict('deny', 'approvers:none', `no approvers configured for ${category}`);
@@ -127,6 +127,15 @@ export function decide(policy: CompiledPolicy, call: PolicyCall): PolicyDecision
  * effective category map (unlisted categories shown as `deny`), per-tool and per-role overrides,
  * write roots, allowed hosts, approvers, four-eyes and gate timings. Contains no secrets.
  */
+/**
+ * Who may decide an action of `tool` in `category`: the tool's own approvers, else the category's,
+ * else the default list. Gates get their approvers from here, and so does an operator's choice
+ * for an interrupted step that never had a gate.
+ */
+export function approversFor(config: PolicyConfig, tool: string, category: string): string[] {
+  return [...(own(config.tools, tool)?.approvers ?? own(config.approvers.categories, category) ?? config.approvers.default)];
+}
+
 export function describePolicy(policy: CompiledPolicy): PolicyDescription {
   const { config } = policy;
   const categories = Object.fromEntries(
